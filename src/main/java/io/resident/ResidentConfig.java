@@ -1,0 +1,47 @@
+package io.resident;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/** Every setting of the service; each key is also an environment variable (resident.max-batch = RESIDENT_MAX_BATCH). */
+@ConfigMapping(prefix = "resident")
+public interface ResidentConfig {
+
+    /** A model directory or a Hugging Face id (org/name[@revision]); unset or "demo" serves the built-in demo model. */
+    Optional<String> model();
+
+    /** auto, cpu, cuda or cuda:N. */
+    @WithDefault("auto")
+    String device();
+
+    /** auto, float32, float16 or bfloat16; auto is float32 on the CPU and the checkpoint's dtype on a GPU. */
+    @WithDefault("auto")
+    String dtype();
+
+    /** Longest sequence (prompt + reply) a session may reach; unset means the model's own limit. */
+    OptionalInt maxContext();
+
+    /** Sequences decoded together in one step: the KV-cache slots and the GPU semaphore's permits. */
+    @WithDefault("8")
+    int maxBatch();
+
+    /** Messages a chat session keeps (a langchain4j message window); the system prompt is kept apart. */
+    @WithDefault("20")
+    int memoryWindow();
+
+    /** A session with no open connection and no activity for this long is removed with its memory. */
+    @WithDefault("30m")
+    Duration sessionIdleTimeout();
+
+    /** Readiness turns DOWN when GPU memory used / total passes this ratio. */
+    @WithName("readiness-vram-threshold")
+    @WithDefault("0.92")
+    double readinessVramThreshold();
+
+    /** When set, every API call and WebSocket must present it as a bearer token. */
+    Optional<String> apiKey();
+}
