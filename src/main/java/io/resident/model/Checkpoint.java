@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -90,6 +91,14 @@ final class Checkpoint implements AutoCloseable {
 
     ByteBuffer map(Safetensors.Entry entry) {
         return byTensor.get(entry.name()).map(entry);
+    }
+
+    /** Elements of every tensor in the checkpoint. */
+    long elements() {
+        return files.stream()
+                .flatMap(file -> file.entries().values().stream())
+                .mapToLong(entry -> Arrays.stream(entry.shape()).reduce(1, Math::multiplyExact))
+                .sum();
     }
 
     @Override

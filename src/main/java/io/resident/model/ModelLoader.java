@@ -46,6 +46,18 @@ public final class ModelLoader {
         }
     }
 
+    /**
+     * Opens dir's checkpoint without loading it (index, shards, headers, truncation) and returns the bytes its
+     * tensors take in dtype, for sizing the KV cache beside them.
+     *
+     * @throws ModelLoadException when the checkpoint is incomplete or broken
+     */
+    public static long weightBytes(Path dir, DataType dtype) {
+        try (Checkpoint checkpoint = new Checkpoint(dir)) {
+            return checkpoint.elements() * dtype.getNumOfBytes();
+        }
+    }
+
     /** A model of config's family and shape with seeded random weights (same seed and device, same weights). */
     public static CausalLM random(ModelConfig config, long seed, String device, String dtype, int slots, int maxContext) {
         Device dev = device(device);
@@ -111,7 +123,7 @@ public final class ModelLoader {
         return requested <= 0 ? limit : Math.min(requested, limit);
     }
 
-    static Device device(String name) {
+    public static Device device(String name) {
         int gpus = Engine.getEngine(ENGINE).getGpuCount();
         String n = name == null ? "auto" : name.trim().toLowerCase();
         if (n.equals("auto")) {
@@ -130,7 +142,7 @@ public final class ModelLoader {
         throw new IllegalArgumentException("device \"" + name + "\" is not one of auto, cpu, cuda, cuda:N");
     }
 
-    static DataType dtype(String name, Device device, String checkpointDtype) {
+    public static DataType dtype(String name, Device device, String checkpointDtype) {
         String n = name == null ? "auto" : name.trim().toLowerCase();
         return switch (n) {
             case "auto" -> device.isGpu() && !checkpointDtype.equals("float32") ? DataType.FLOAT16 : DataType.FLOAT32;
