@@ -67,7 +67,7 @@ final class Sampler {
     }
 
     /** The logits after the penalties, in float32 as HF and vLLM compute them; the input itself when none apply. */
-    private float[] penalized(float[] logits) {
+    float[] penalized(float[] logits) {
         boolean repetition = params.repetitionPenalty() != 1;
         if (!repetition && generatedCounts.isEmpty()) {
             return logits;
@@ -183,7 +183,7 @@ final class Sampler {
 
     /** A long that sorts ascending as the value descending, then the index ascending. */
     private static long rankKey(float value, int index) {
-        int bits = Float.floatToIntBits(value);
+        int bits = Float.floatToIntBits(value == 0 ? 0f : value); // -0 ranks as 0
         int ordered = bits ^ ((bits >> 31) & 0x7fffffff);
         return ((long) ~ordered << 32) | index;
     }
