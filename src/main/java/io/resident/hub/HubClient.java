@@ -59,7 +59,7 @@ final class HubClient {
     /** GET {endpoint}/api/models/{repo}/revision/{revision}: the commit sha and the siblings list. */
     RepoInfo repoInfo(HubId id) throws IOException, InterruptedException {
         URI uri = URI.create(settings.endpoint() + "/api/models/" + id.repo() + "/revision/" + encode(id.revision()));
-        HttpResponse<byte[]> response = http.send(request(uri).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> response = sendWithinHub(uri, "GET", HttpResponse.BodyHandlers.ofByteArray());
         if (response.statusCode() != 200) {
             throw failure(response, id, null);
         }
@@ -73,21 +73,31 @@ final class HubClient {
         return new RepoInfo(commit, files);
     }
 
-    /** HEAD {endpoint}/{repo}/resolve/{commit}/{file}, following only the Hub's relative redirects (renamed repos). */
+    /** HEAD {endpoint}/{repo}/resolve/{commit}/{file}; an LFS file answers with a redirect to its content. */
     FileMetadata metadata(HubId id, String commit, String file) throws IOException, InterruptedException {
         URI uri = URI.create(settings.endpoint() + "/" + id.repo() + "/resolve/" + commit + "/" + encode(file));
+        HttpResponse<Void> response = sendWithinHub(uri, "HEAD", HttpResponse.BodyHandlers.discarding());
+        Optional<String> location = response.headers().firstValue("Location");
+        if (response.statusCode() / 100 == 3 && location.isPresent()) {
+            return metadata(file, response, response.uri().resolve(location.get()));
+        }
+        if (response.statusCode() == 200) {
+            return metadata(file, response, response.uri());
+        }
+        throw failure(response, id, file);
+    }
+
+    /** Follows the Hub's relative redirects (a renamed repository) and returns the first other answer with its headers. */
+    private <T> HttpResponse<T> sendWithinHub(URI uri, String method, HttpResponse.BodyHandler<T> body)
+            throws IOException, InterruptedException {
         for (int redirects = 0; ; redirects++) {
-            HttpResponse<Void> response = http.send(request(uri).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
-                    HttpResponse.BodyHandlers.discarding());
+            HttpResponse<T> response = http.send(request(uri).method(method, HttpRequest.BodyPublishers.noBody()).build(), body);
             Optional<String> location = response.headers().firstValue("Location");
-            boolean redirect = response.statusCode() / 100 == 3 && location.isPresent();
-            if (redirect && !URI.create(location.get()).isAbsolute() && redirects < MAX_REDIRECTS) {
-                uri = uri.resolve(location.get());
-            } else if (response.statusCode() == 200 || redirect) {
-                return metadata(file, response, redirect ? uri.resolve(location.get()) : uri);
-            } else {
-                throw failure(response, id, file);
+            if (response.statusCode() / 100 != 3 || location.isEmpty() || URI.create(location.get()).isAbsolute()
+                    || redirects == MAX_REDIRECTS) {
+                return response;
             }
+            uri = uri.resolve(location.get());
         }
     }
 

@@ -49,6 +49,7 @@ final class FakeHub implements AutoCloseable {
     private final HttpServer cdn;
     private final ExecutorService threads = Executors.newCachedThreadPool();
     private final Map<String, Repo> repos = new ConcurrentHashMap<>();
+    private final Map<String, String> renamed = new ConcurrentHashMap<>();
     private final Map<String, byte[]> lfsBlobs = new ConcurrentHashMap<>();
     private final List<Request> requests = new CopyOnWriteArrayList<>();
     private final Map<String, Integer> dropAfter = new ConcurrentHashMap<>();
@@ -81,6 +82,11 @@ final class FakeHub implements AutoCloseable {
                 lfsBlobs.put(Hashes.sha256(content), content);
             }
         });
+    }
+
+    /** The repository was renamed: requests under the old id get a relative 307 to the new one, as on the Hub. */
+    void rename(String oldId, String newId) {
+        renamed.put(oldId, newId);
     }
 
     /** The CDN closes the connection after this many bytes of the file, the first time it is asked for. */
@@ -144,7 +150,11 @@ final class FakeHub implements AutoCloseable {
     private void hub(HttpExchange exchange, String path) throws IOException {
         Matcher api = API.matcher(path);
         Matcher resolve = RESOLVE.matcher(path);
-        if (api.matches()) {
+        String id = api.matches() ? api.group(1) : resolve.matches() ? resolve.group(1) : "";
+        if (renamed.containsKey(id)) {
+            exchange.getResponseHeaders().set("Location", path.replace("/" + id + "/", "/" + renamed.get(id) + "/"));
+            send(exchange, 307, new byte[0]);
+        } else if (api.matches()) {
             repoInfo(exchange, api.group(1), decode(api.group(2)));
         } else if (resolve.matches()) {
             resolve(exchange, resolve.group(1), decode(resolve.group(2)), decode(resolve.group(3)));

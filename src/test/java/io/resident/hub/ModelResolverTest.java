@@ -192,6 +192,17 @@ class ModelResolverTest {
     }
 
     @Test
+    void aRenamedRepositoryIsFollowedToItsNewName() throws IOException {
+        hub.rename("old-org/tiny", ID);
+
+        Path snapshot = directory(resolver().resolve("old-org/tiny"));
+
+        assertEquals(cache.resolve("models--old-org--tiny/snapshots").resolve(COMMIT), snapshot);
+        assertArrayEquals(files.get(SHARD_1), Files.readAllBytes(snapshot.resolve(SHARD_1)));
+        assertTrue(hub.requests("hub").stream().anyMatch(r -> r.path().startsWith("/old-org/tiny/resolve/")));
+    }
+
+    @Test
     void anUnknownIdIsReportedAsNotFound() {
         HubException error = assertThrows(HubException.class, () -> resolver().resolve("test-org/no-such-model"));
 
