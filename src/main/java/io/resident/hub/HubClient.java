@@ -56,10 +56,18 @@ final class HubClient {
                 .build();
     }
 
-    /** GET {endpoint}/api/models/{repo}/revision/{revision}: the commit sha and the siblings list. */
+    /**
+     * GET {endpoint}/api/models/{repo}/revision/{revision}: the commit sha and the siblings list.
+     *
+     * @throws IOException when the Hub cannot be reached or answers with a server error
+     */
     RepoInfo repoInfo(HubId id) throws IOException, InterruptedException {
         URI uri = URI.create(settings.endpoint() + "/api/models/" + id.repo() + "/revision/" + encode(id.revision()));
         HttpResponse<byte[]> response = sendWithinHub(uri, "GET", HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() >= 500) {
+            // a Hub that is down is as unreachable as a network that is
+            throw new IOException("HTTP " + response.statusCode() + " from " + uri);
+        }
         if (response.statusCode() != 200) {
             throw failure(response, id, null);
         }
@@ -167,7 +175,7 @@ final class HubClient {
             message = id.repo() + " was not found on " + settings.endpoint() + ": check the id"
                     + (token ? "" : " (a private model also needs HF_TOKEN)");
         } else if (code.equals("RevisionNotFound")) {
-            message = "revision '" + id.revision() + "' of " + id.repo() + " was not found on " + settings.endpoint();
+            message = "Revision '" + id.revision() + "' of " + id.repo() + " was not found on " + settings.endpoint();
         } else if (status == 404) {
             message = (file == null ? id.repo() : file + " of " + id.repo()) + " was not found at " + response.uri();
         } else if (status == 401 || status == 403) {

@@ -25,6 +25,10 @@ public class ModelResolver {
     private final HubClient client;
     private final Map<String, DownloadProgress> progress = new ConcurrentHashMap<>();
 
+    /**
+     * @param settings usually {@code HubSettings.fromEnv(System.getenv())}
+     * @param registry where download meters go, e.g. the service's registry or Metrics.globalRegistry
+     */
     public ModelResolver(HubSettings settings, MeterRegistry registry) {
         this.settings = settings;
         this.registry = registry;
@@ -85,8 +89,13 @@ public class ModelResolver {
             return demo(notCached + " and " + settings.endpoint() + " cannot be reached (" + reason(e)
                     + "); check the network, a proxy, or HF_ENDPOINT for a mirror", true);
         }
-        Path snapshot = new SnapshotDownload(client, cache, id, info.commit(), progressOf(id))
-                .run(info.files());
+        Path snapshot;
+        try {
+            snapshot = new SnapshotDownload(client, cache, id, info.commit(), progressOf(id)).run(info.files());
+        } catch (IOException e) {
+            throw new HubException("Downloading " + id + " from " + settings.endpoint() + " failed (" + reason(e)
+                    + "); start again to resume", e);
+        }
         cache.writeRef(id.revision(), info.commit());
         LOG.infof("Model: %s from %s, %s", id, settings.endpoint(), snapshot);
         return new Resolved.Local(snapshot, "Hugging Face Hub");

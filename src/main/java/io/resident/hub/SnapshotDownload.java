@@ -130,7 +130,7 @@ final class SnapshotDownload {
                 } catch (IOException e) {
                     long have = partialSize(file);
                     if (attempt == ATTEMPTS) {
-                        throw new HubException("the download of " + file.file() + " of " + id + " broke off at "
+                        throw new HubException("The download of " + file.file() + " of " + id + " broke off at "
                                 + DownloadProgress.size(have) + " of " + DownloadProgress.size(file.size()) + " (" + e
                                 + "); start again to resume it", e);
                     }

@@ -214,7 +214,7 @@ class ModelResolverTest {
     void anUnknownRevisionIsReportedAsSuch() {
         HubException error = assertThrows(HubException.class, () -> resolver().resolve(ID + "@v9"));
 
-        assertTrue(error.getMessage().startsWith("revision 'v9' of " + ID + " was not found"), error.getMessage());
+        assertTrue(error.getMessage().startsWith("Revision 'v9' of " + ID + " was not found"), error.getMessage());
     }
 
     @Test
