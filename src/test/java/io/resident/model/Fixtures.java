@@ -12,12 +12,12 @@ import java.util.List;
 import java.util.stream.StreamSupport;
 
 /** Locates test models: the project's own under src/test/resources/fixtures, the shared ones beside the clone. */
-final class Fixtures {
+public final class Fixtures {
 
     private Fixtures() {}
 
     /** The shared fixtures folder: -Dresident.shared.fixtures, else ../shared/fixtures beside the repository. */
-    static Path shared(String name) {
+    public static Path shared(String name) {
         Path dir = Path.of(System.getProperty("resident.shared.fixtures", "../shared/fixtures")).resolve(name);
         assertTrue(Files.exists(dir), "shared fixture " + dir.toAbsolutePath()
                 + " is missing: check out the shared folder beside the repository or set -Dresident.shared.fixtures");
