@@ -137,7 +137,7 @@ public class ModelHolder {
                 id, shape.family(), resolved instanceof Resolved.Demo ? ", DEMO: random weights" : "",
                 loaded.parameterCount(), dtypeName, device, loaded.slots(), loaded.maxContext(),
                 loadNanos / 1e9, warmNanos / 1e9, EnvironmentCheck.memoryUsed(device));
-        return new ServedModel(id, resolved instanceof Resolved.Demo, shape.family(), device.toString(), dtypeName,
+        return new ServedModel(id, resolved instanceof Resolved.Demo, shape.family(), deviceName(device), dtypeName,
                 loaded.maxContext(), tokenizer, engine, shape.generation());
     }
 
@@ -156,6 +156,11 @@ public class ModelHolder {
 
     private EngineOptions engineOptions() {
         return new EngineOptions(config.maxWaiting(), config.maxWait(), config.prefillChunk());
+    }
+
+    /** As RESIDENT_DEVICE spells it: cpu or cuda:N. */
+    private static String deviceName(Device device) {
+        return device.isGpu() ? "cuda:" + device.getDeviceId() : "cpu";
     }
 
     private static String dtypeName(DataType dtype) {

@@ -28,11 +28,11 @@ public class GpuMemorySource {
         if (!holder.ready()) {
             return Optional.empty();
         }
-        Device device = Device.fromName(holder.served().device());
-        if (!device.isGpu()) {
+        String device = holder.served().device();
+        if (!device.startsWith("cuda:")) {
             return Optional.empty();
         }
-        MemoryUsage usage = CudaUtils.getGpuMemory(device);
+        MemoryUsage usage = CudaUtils.getGpuMemory(Device.gpu(Integer.parseInt(device.substring(5))));
         return Optional.of(new Reading(usage.getCommitted(), usage.getMax()));
     }
 }
