@@ -135,7 +135,7 @@ public class ModelHolder {
         String dtypeName = dtypeName(EnvironmentCheck.requireDtype(config.dtype(), device, shape));
         LOG.infof("Ready: %s (%s%s), %,d parameters, %s on %s, %d slots x %d positions; load %.2f s, warm-up %.2f s, %s",
                 id, shape.family(), resolved instanceof Resolved.Demo ? ", DEMO: random weights" : "",
-                loaded.parameterCount(), dtypeName, device, loaded.slots(), loaded.maxContext(),
+                loaded.parameterCount(), dtypeName, deviceName(device), loaded.slots(), loaded.maxContext(),
                 loadNanos / 1e9, warmNanos / 1e9, EnvironmentCheck.memoryUsed(device));
         return new ServedModel(id, resolved instanceof Resolved.Demo, shape.family(), deviceName(device), dtypeName,
                 loaded.maxContext(), tokenizer, engine, shape.generation());
