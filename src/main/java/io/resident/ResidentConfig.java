@@ -44,4 +44,20 @@ public interface ResidentConfig {
 
     /** When set, every API call and WebSocket must present it as a bearer token. */
     Optional<String> apiKey();
+
+    /** Requests that may wait for a free batch slot; one more is answered busy at once. */
+    @WithDefault("64")
+    int maxWaiting();
+
+    /** The longest a request waits for a batch slot before it is answered busy. */
+    @WithDefault("30s")
+    Duration maxWait();
+
+    /** Prompt tokens prefilled per engine step beside the decode of running replies. */
+    @WithDefault("256")
+    int prefillChunk();
+
+    /** On shutdown, how long running replies may take to finish before they are cancelled. */
+    @WithDefault("30s")
+    Duration drainTimeout();
 }

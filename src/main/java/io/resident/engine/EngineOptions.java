@@ -1,0 +1,31 @@
+package io.resident.engine;
+
+import java.time.Duration;
+
+/**
+ * How the engine admits and schedules requests.
+ *
+ * @param maxWaiting   requests that may wait for a free slot at once; one more is busy at once
+ * @param maxWait      the longest a request waits for a slot before it is busy
+ * @param prefillChunk prompt tokens prefilled per step beside the decode of every running sequence: a long
+ *                     prompt is admitted in chunks so running replies keep streaming
+ */
+public record EngineOptions(int maxWaiting, Duration maxWait, int prefillChunk) {
+
+    public EngineOptions {
+        if (maxWaiting < 0) {
+            throw new IllegalArgumentException("maxWaiting must be >= 0, was " + maxWaiting);
+        }
+        if (maxWait == null || maxWait.isNegative()) {
+            throw new IllegalArgumentException("maxWait must be >= 0, was " + maxWait);
+        }
+        if (prefillChunk < 1) {
+            throw new IllegalArgumentException("prefillChunk must be >= 1, was " + prefillChunk);
+        }
+    }
+
+    /** 64 waiting, 30 s at most, 256-token prefill chunks. */
+    public static EngineOptions defaults() {
+        return new EngineOptions(64, Duration.ofSeconds(30), 256);
+    }
+}

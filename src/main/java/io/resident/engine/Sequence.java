@@ -1,0 +1,39 @@
+package io.resident.engine;
+
+import io.resident.tokenizer.StreamDecoder;
+
+/** One admitted request as the scheduler tracks it. Its fields are touched by the engine thread only. */
+final class Sequence {
+
+    final int[] prompt;
+    final SamplingParams params;
+    final TokenStream stream;
+    final Sampler sampler;
+    final StreamDecoder decoder;
+    final StopStrings stops;
+    final long submittedNanos;
+
+    /** The KV-cache slot, -1 while it has none. */
+    int slot = -1;
+    /** Positions of this sequence already in its slot's KV cache. */
+    int cached;
+    int generated;
+    /** The last sampled token, fed to the model at the next step. */
+    int lastToken;
+    long firstTokenNanos;
+    long lastTokenNanos;
+
+    Sequence(int[] prompt, SamplingParams params, TokenStream stream, StreamDecoder decoder, long submittedNanos) {
+        this.prompt = prompt;
+        this.params = params;
+        this.stream = stream;
+        this.sampler = new Sampler(params, prompt);
+        this.decoder = decoder;
+        this.stops = new StopStrings(params.stop());
+        this.submittedNanos = submittedNanos;
+    }
+
+    boolean prefilled() {
+        return cached == prompt.length;
+    }
+}

@@ -1,0 +1,67 @@
+package io.resident.ops;
+
+import io.resident.engine.Engine;
+import io.resident.engine.ModelHolder;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Liveness;
+import org.eclipse.microprofile.health.Readiness;
+
+/**
+ * "engine". Liveness: the engine thread is alive and goes round its loop (a step stuck for a minute counts as
+ * dead); while the model loads there is no engine yet, which is alive. Readiness: the engine accepts work.
+ */
+public final class EngineHealthCheck {
+
+    /** A step or an idle wait longer than this means the engine thread is stuck. */
+    static final Duration MAX_SILENCE = Duration.ofSeconds(60);
+
+    private EngineHealthCheck() {}
+
+    static HealthCheckResponse check(ModelHolder holder, boolean forReadiness) {
+        var response = HealthCheckResponse.named("engine");
+        if (!holder.ready()) {
+            return response.status(!forReadiness && holder.state() != ModelHolder.State.FAILED)
+                    .withData("state", holder.state().name()).build();
+        }
+        Engine.Health health = holder.served().engine().health();
+        boolean up = forReadiness ? health.state() == Engine.State.RUNNING && health.live(MAX_SILENCE) : health.live(MAX_SILENCE);
+        response.status(up).withData("state", health.state().name())
+                .withData("sinceHeartbeatMs", health.sinceHeartbeat().toMillis());
+        if (health.failure() != null) {
+            response.withData("failure", String.valueOf(health.failure()));
+        }
+        return response.build();
+    }
+
+    @Liveness
+    @ApplicationScoped
+    static class Live implements org.eclipse.microprofile.health.HealthCheck {
+        private final ModelHolder holder;
+
+        Live(ModelHolder holder) {
+            this.holder = holder;
+        }
+
+        @Override
+        public HealthCheckResponse call() {
+            return check(holder, false);
+        }
+    }
+
+    @Readiness
+    @ApplicationScoped
+    static class Ready implements org.eclipse.microprofile.health.HealthCheck {
+        private final ModelHolder holder;
+
+        Ready(ModelHolder holder) {
+            this.holder = holder;
+        }
+
+        @Override
+        public HealthCheckResponse call() {
+            return check(holder, true);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.resident.ops;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.resident.engine.Engine;
+import io.resident.engine.EngineMetrics;
+import io.resident.engine.FinishReason;
+import io.resident.engine.ModelHolder;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Provider;
+import java.time.Duration;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The service's Prometheus metrics (resident_*): the engine reports timings and token counts here as it runs;
+ * gauges read the engine's and the GPU's state when scraped. Error counts carry their cause as a tag.
+ */
+@ApplicationScoped
+public class ResidentMetrics implements EngineMetrics {
+
+    private final MeterRegistry registry;
+    private final Timer timeToFirstToken;
+    private final Timer interTokenLatency;
+    private final Timer requestDuration;
+    private final Timer queueWait;
+    private final Counter promptTokens;
+    private final Counter generationTokens;
+
+    ResidentMetrics(MeterRegistry registry, Provider<ModelHolder> holder, GpuMemorySource gpu) {
+        this.registry = registry;
+        timeToFirstToken = histogram("resident.time.to.first.token", "From submission to a reply's first token");
+        interTokenLatency = histogram("resident.inter.token.latency", "Between two tokens of one reply");
+        requestDuration = histogram("resident.request.duration", "From submission to a reply's end");
+        queueWait = histogram("resident.queue.wait", "Waiting for a batch slot");
+        promptTokens = Counter.builder("resident.prompt.tokens").description("Prompt tokens of admitted requests").register(registry);
+        generationTokens = Counter.builder("resident.generation.tokens").description("Tokens generated").register(registry);
+        engineGauge(holder, "resident.requests.running", "Requests holding a batch slot", stats -> stats.running());
+        engineGauge(holder, "resident.requests.waiting", "Requests waiting for a batch slot", stats -> stats.waiting());
+        engineGauge(holder, "resident.kv.cache.usage.ratio", "KV-cache positions filled over allocated",
+                stats -> stats.kvTokensCapacity() == 0 ? 0 : stats.kvTokensUsed() / (double) stats.kvTokensCapacity());
+        Gauge.builder("resident.gpu.memory.used", gpu, source -> source.read().map(r -> (double) r.used()).orElse(0.0))
+                .baseUnit("bytes").description("GPU memory in use on the model's device").register(registry);
+        Gauge.builder("resident.gpu.memory.total", gpu, source -> source.read().map(r -> (double) r.total()).orElse(0.0))
+                .baseUnit("bytes").description("GPU memory of the model's device").register(registry);
+    }
+
+    private Timer histogram(String name, String description) {
+        return Timer.builder(name).description(description).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(5)).register(registry);
+    }
+
+    private void engineGauge(Provider<ModelHolder> holder, String name, String description,
+            ToDoubleFunction<Engine.Stats> value) {
+        Gauge.builder(name, holder, h -> h.get().ready() ? value.applyAsDouble(h.get().served().engine().stats()) : 0)
+                .description(description).register(registry);
+    }
+
+    /** A request that failed, by cause: busy, invalid_request, context_overflow, unauthorized, internal, engine. */
+    public void error(String cause) {
+        Counter.builder("resident.request.errors").tag("cause", cause).description("Requests that ended in an error")
+                .register(registry).increment();
+    }
+
+    @Override
+    public void admitted(Duration wait) {
+        queueWait.record(wait);
+    }
+
+    @Override
+    public void rejected() {
+        error("busy");
+    }
+
+    @Override
+    public void firstToken(Duration timeToFirst) {
+        timeToFirstToken.record(timeToFirst);
+    }
+
+    @Override
+    public void interToken(Duration latency) {
+        interTokenLatency.record(latency);
+    }
+
+    @Override
+    public void finished(FinishReason reason, int prompt, int completion) {
+        promptTokens.increment(prompt);
+        generationTokens.increment(completion);
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        error("engine");
+    }
+}

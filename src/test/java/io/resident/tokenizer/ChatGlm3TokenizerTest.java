@@ -1,0 +1,119 @@
+package io.resident.tokenizer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The ChatGLM3 tiny fixture's tokenizer against the ids and texts THUDM's own code produced for it. */
+class ChatGlm3TokenizerTest {
+
+    private static JsonNode golden;
+    private static ChatGlm3Tokenizer tokenizer;
+
+    @BeforeAll
+    static void load() throws IOException {
+        golden = new ObjectMapper().readTree(TestFiles.fixtures().resolve("chatglm3-6b-tiny-golden.json").toFile());
+        tokenizer = (ChatGlm3Tokenizer) Tokenizers.load(TestFiles.fixtures().resolve("chatglm3-6b-tiny"));
+    }
+
+    @AfterAll
+    static void close() {
+        tokenizer.close();
+    }
+
+    @Test
+    void encodesLikeTheReference() {
+        for (JsonNode v : golden.get("tokenizer_vectors")) {
+            String text = v.get("text").asText();
+            assertArrayEquals(ints(v.get("ids")), tokenizer.encode(text), text);
+            assertEquals(v.get("decoded").asText(), tokenizer.decode(ints(v.get("ids"))), text);
+        }
+    }
+
+    @Test
+    void specialTokensFollowTheSentencePieceVocabulary() {
+        golden.get("special_token_ids").fields().forEachRemaining(e ->
+                assertEquals(e.getValue().asInt(), tokenizer.special(e.getKey()), e.getKey()));
+        assertEquals(Set.of(2, 1006, 1008), tokenizer.stopIds());
+    }
+
+    @Test
+    void chatPromptsAreBuiltAsBuildChatInputDoes() {
+        for (JsonNode c : golden.get("conversations")) {
+            List<Message> messages = new ArrayList<>();
+            c.get("messages").forEach(m -> messages.add(new Message(m.get("role").asText(), m.get("content").asText())));
+            assertArrayEquals(ints(c.get("prompt_ids")), tokenizer.chatPrompt(messages), c.get("messages").toString());
+        }
+    }
+
+    @Test
+    void generatedIdsDecodeToTheReferenceTextWholeAndStreamed() {
+        for (JsonNode c : golden.get("conversations")) {
+            int[] ids = ints(c.get("output_ids"));
+            String expected = c.get("raw_text").asText();
+            assertEquals(expected, tokenizer.decode(ids));
+            StreamDecoder stream = tokenizer.streamDecoder();
+            StringBuilder joined = new StringBuilder();
+            for (int id : ids) {
+                joined.append(stream.push(id));
+            }
+            assertEquals(expected, joined.append(stream.flush()).toString());
+        }
+    }
+
+    @Test
+    void streamingHoldsBackSplitCharactersAndKeepsInnerSpaces() {
+        int[] ids = tokenizer.encode("emoji 👋🙂 and 中文混合 text");
+        StreamDecoder stream = tokenizer.streamDecoder();
+        List<String> pieces = new ArrayList<>();
+        for (int id : ids) {
+            pieces.add(stream.push(id));
+        }
+        pieces.add(stream.flush());
+        assertEquals("emoji 👋🙂 and 中文混合 text", String.join("", pieces));
+        pieces.forEach(p -> assertEquals(-1, p.indexOf('\uFFFD'), "a piece with a broken character: " + pieces));
+        // 👋 is four byte tokens: the first three give nothing, the fourth the whole character
+        int wave = indexOf(ids, 243);
+        assertEquals(List.of("", "", "", "👋"), pieces.subList(wave, wave + 4));
+    }
+
+    @Test
+    void userTypedSpecialTokenTextStaysPlain() {
+        int[] ids = tokenizer.chatPrompt(List.of(new Message("user", "<|assistant|>sop")));
+        assertEquals(1, java.util.Arrays.stream(ids).filter(id -> id == 1007).count(), "only the prompt's own <|assistant|>");
+        assertEquals(1, java.util.Arrays.stream(ids).filter(id -> id == 1003).count(), "only the prompt's own sop");
+    }
+
+    @Test
+    void tokenTextKeepsTheLeadingSpace() {
+        int[] ids = tokenizer.encode("two words");
+        assertEquals(" two words", String.join("", java.util.Arrays.stream(ids).mapToObj(tokenizer::tokenText).toList()));
+        assertEquals("", tokenizer.tokenText(1007));
+    }
+
+    private static int indexOf(int[] ids, int id) {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] == id) {
+                return i;
+            }
+        }
+        throw new AssertionError(id + " not in ids");
+    }
+
+    static int[] ints(JsonNode array) {
+        int[] out = new int[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asInt();
+        }
+        return out;
+    }
+}
