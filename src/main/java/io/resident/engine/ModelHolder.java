@@ -14,9 +14,11 @@ import io.resident.model.ModelLoader;
 import io.resident.tokenizer.Message;
 import io.resident.tokenizer.Tokenizer;
 import io.resident.tokenizer.Tokenizers;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
+import jakarta.interceptor.Interceptor;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -33,7 +35,7 @@ public class ModelHolder {
     private static final Logger LOG = Logger.getLogger(ModelHolder.class);
 
     /** Where the model is in its life. */
-    public enum State { LOADING, READY, FAILED }
+    public enum State { LOADING, READY, DRAINING, FAILED }
 
     private final ResidentConfig config;
     private final ModelResolver resolver;
@@ -56,6 +58,7 @@ public class ModelHolder {
         return state;
     }
 
+    /** Loaded, warmed up, and not shutting down. */
     public boolean ready() {
         return state == State.READY;
     }
@@ -167,9 +170,21 @@ public class ModelHolder {
         return dtype.name().toLowerCase(Locale.ROOT);
     }
 
-    void onStop(@Observes ShutdownEvent event) {
+    /**
+     * On SIGTERM: readiness goes DOWN and the engine admits nothing new; running replies get
+     * RESIDENT_DRAIN_TIMEOUT to finish before they are cancelled. Then the model is let go.
+     */
+    void onStop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
         ServedModel current = served;
         if (current != null) {
+            state = State.DRAINING;
+            LOG.infof("Draining: up to %s for %d running replies", config.drainTimeout(), current.engine().stats().running());
+            try {
+                boolean finished = current.engine().drain(config.drainTimeout());
+                LOG.info(finished ? "Drained: every reply finished" : "Drain timeout: the replies left were cancelled");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             current.engine().close();
             current.tokenizer().close();
         }
