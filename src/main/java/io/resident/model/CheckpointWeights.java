@@ -58,7 +58,10 @@ final class CheckpointWeights implements WeightReader {
         };
     }
 
-    /** The raw tensor (on CPU it aliases the mapped file) turned into a tensor of its own in the compute dtype. */
+    /**
+     * The raw tensor in the compute dtype. On the CPU, raw aliases the mapped file and a float32 checkpoint
+     * tensor keeps doing so (torch's same-dtype conversion copies nothing): the page cache holds it, never writes.
+     */
     private NDArray convert(NDArray raw, String name) {
         try (raw) {
             DataType target = compute;
@@ -94,7 +97,7 @@ final class CheckpointWeights implements WeightReader {
             }
             ByteBuffer data = scratch.slice(0, count * 4).order(ByteOrder.nativeOrder());
             try (NDArray alias = manager.create(data, new Shape(chunkShape), DataType.FLOAT32)) {
-                chunks.add(alias.toType(DataType.FLOAT32, true)); // a copy of its own: the scratch is reused
+                chunks.add(alias.duplicate()); // a copy of its own: the scratch is reused
             }
         }
         if (chunks.size() == 1) {
