@@ -206,7 +206,7 @@ final class Interpreter {
             case Node.ListExpr l -> {
                 List<Object> items = new ArrayList<>();
                 l.items().forEach(x -> items.add(eval(x, scope)));
-                yield l.tuple() ? Collections.unmodifiableList(items) : items;
+                yield l.tuple() ? new Py.Tuple(items) : items;
             }
             case Node.DictExpr d -> {
                 Map<Object, Object> map = new LinkedHashMap<>();
@@ -560,7 +560,7 @@ final class Interpreter {
             case "items" -> {
                 List<Object> out = new ArrayList<>();
                 if (v instanceof Map<?, ?> m) {
-                    m.forEach((k, x) -> out.add(Arrays.asList(k, x)));
+                    m.forEach((k, x) -> out.add(new Py.Tuple(Arrays.asList(k, x))));
                 }
                 yield out;
             }
