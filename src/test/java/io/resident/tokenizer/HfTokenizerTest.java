@@ -51,7 +51,7 @@ class HfTokenizerTest {
         Tokenizer tokenizer = tokenizers.get(name);
         for (JsonNode c : refs.get(name).get("corpus")) {
             String text = c.get("text").asText();
-            int[] ids = ChatGlm3TokenizerTest.ints(c.get("ids"));
+            int[] ids = TestFiles.ints(c.get("ids"));
             assertArrayEquals(ids, tokenizer.encode(text), text);
             assertEquals(c.get("decoded").asText(), tokenizer.decode(ids), text);
         }
@@ -65,7 +65,7 @@ class HfTokenizerTest {
             List<Message> messages = new ArrayList<>();
             chat.get("messages").forEach(m -> messages.add(new Message(m.get("role").asText(), m.get("content").asText())));
             assertEquals(chat.get("prompt").asText(), tokenizer.renderChat(messages));
-            assertArrayEquals(ChatGlm3TokenizerTest.ints(chat.get("ids")), tokenizer.chatPrompt(messages), chat.get("prompt").asText());
+            assertArrayEquals(TestFiles.ints(chat.get("ids")), tokenizer.chatPrompt(messages), chat.get("prompt").asText());
         }
     }
 
@@ -76,7 +76,7 @@ class HfTokenizerTest {
         for (JsonNode c : refs.get(name).get("corpus")) {
             // ids with special tokens among them exercise skipped ids mid-stream
             for (String field : List.of("ids", "ids_special_recognized")) {
-                int[] ids = ChatGlm3TokenizerTest.ints(c.get(field));
+                int[] ids = TestFiles.ints(c.get(field));
                 StreamDecoder stream = tokenizer.streamDecoder();
                 List<String> pieces = new ArrayList<>();
                 for (int id : ids) {

@@ -24,7 +24,7 @@ class JinjaTemplateTest {
     @TestFactory
     List<DynamicTest> rendersLikeTransformers() throws IOException {
         Map<String, Object> refs;
-        try (InputStream in = JinjaTemplateTest.class.getResourceAsStream(System.getProperty("refs", "/io/resident/tokenizer/hf-references.json"))) {
+        try (InputStream in = JinjaTemplateTest.class.getResourceAsStream("/io/resident/tokenizer/hf-references.json")) {
             refs = new ObjectMapper().readValue(in, new TypeReference<>() {});
         }
         Map<String, Object> extra = (Map<String, Object>) refs.get("extra_templates");
