@@ -1,13 +1,15 @@
 package io.resident.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.resident.tokenizer.jinja.JinjaTemplate;
 import io.resident.tokenizer.jinja.TemplateException;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,25 +55,12 @@ final class HfTokenizer implements Tokenizer {
 
     static HfTokenizer load(Path dir, Set<Integer> configEosIds) {
         Path file = dir.resolve("tokenizer.json");
-        JsonNode tokenizerJson = Tokenizers.readJson(file, true);
+        if (!Files.isRegularFile(file)) {
+            throw new TokenizerLoadException("missing " + file);
+        }
         JsonNode config = Tokenizers.readJson(dir.resolve("tokenizer_config.json"), false);
         JinjaTemplate template = chatTemplate(dir, config);
-
-        Map<String, Integer> addedIds = new HashMap<>();
-        Set<Integer> specialIds = new HashSet<>();
-        ArrayNode nonSpecial = JSON.createArrayNode();
-        for (JsonNode t : tokenizerJson.path("added_tokens")) {
-            addedIds.put(t.path("content").asText(), t.path("id").asInt());
-            if (t.path("special").asBoolean()) {
-                specialIds.add(t.path("id").asInt());
-            } else {
-                nonSpecial.add(t);
-            }
-        }
-        // The same tokenizer without its special added tokens turns "<|im_end|>" typed by a user into plain text,
-        // as HF's split_special_tokens=True does.
-        ObjectNode plainJson = tokenizerJson.deepCopy();
-        plainJson.set("added_tokens", nonSpecial);
+        AddedTokens added = AddedTokens.read(file);
 
         Map<String, Object> specialTokenTexts = new LinkedHashMap<>();
         for (String key : List.of("bos_token", "eos_token", "unk_token", "pad_token")) {
@@ -82,21 +71,117 @@ final class HfTokenizer implements Tokenizer {
             }
         }
         Set<Integer> stops = new LinkedHashSet<>(configEosIds);
-        if (specialTokenTexts.get("eos_token") instanceof String eos && addedIds.containsKey(eos)) {
-            stops.add(addedIds.get(eos));
+        if (specialTokenTexts.get("eos_token") instanceof String eos && added.ids.containsKey(eos)) {
+            stops.add(added.ids.get(eos));
         }
-        END_OF_TURN.stream().filter(addedIds::containsKey).forEach(t -> stops.add(addedIds.get(t)));
+        END_OF_TURN.stream().filter(added.ids::containsKey).forEach(t -> stops.add(added.ids.get(t)));
         if (stops.isEmpty()) {
             throw new TokenizerLoadException(dir + " names no eos token (config.json, generation_config.json or tokenizer_config.json)");
         }
-        return new HfTokenizer(djl(tokenizerJson, file), djl(plainJson, file), template, specialTokenTexts,
-                Set.copyOf(specialIds), Set.copyOf(stops));
+        return new HfTokenizer(djl(added.json, file), djl(added.withoutSpecials(file), file), template, specialTokenTexts,
+                Set.copyOf(added.specialIds), Set.copyOf(stops));
     }
 
-    private static HuggingFaceTokenizer djl(JsonNode json, Path file) {
+    /** tokenizer.json's added tokens and where its added_tokens and model.vocab sit, read without a tree of the vocabulary. */
+    private record AddedTokens(byte[] json, int arrayStart, int arrayEnd, int vocabOpen, ArrayNode tokens,
+                               Map<String, Integer> ids, Set<Integer> specialIds) {
+
+        static AddedTokens read(Path file) {
+            try {
+                byte[] json = Files.readAllBytes(file);
+                int arrayStart = -1, arrayEnd = -1, vocabOpen = -1;
+                ArrayNode tokens = JSON.createArrayNode();
+                try (JsonParser p = JSON.getFactory().createParser(json)) {
+                    if (p.nextToken() != JsonToken.START_OBJECT) {
+                        throw new TokenizerLoadException(file + " is not a JSON object");
+                    }
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String field = p.currentName();
+                        JsonToken value = p.nextToken();
+                        if (field.equals("added_tokens") && value == JsonToken.START_ARRAY) {
+                            arrayStart = (int) p.currentTokenLocation().getByteOffset();
+                            tokens = JSON.readTree(p);
+                            arrayEnd = (int) p.currentTokenLocation().getByteOffset() + 1;
+                        } else if (field.equals("model") && value == JsonToken.START_OBJECT) {
+                            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                                boolean vocab = p.currentName().equals("vocab");
+                                if (p.nextToken() == JsonToken.START_OBJECT && vocab) {
+                                    vocabOpen = (int) p.currentTokenLocation().getByteOffset();
+                                }
+                                p.skipChildren();
+                            }
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                }
+                if (vocabOpen < 0) {
+                    throw new TokenizerLoadException(file + ": model.vocab is not a token-to-id map (BPE, WordPiece or WordLevel), which plain-text encoding needs");
+                }
+                Map<String, Integer> ids = new HashMap<>();
+                Set<Integer> specialIds = new HashSet<>();
+                for (JsonNode t : tokens) {
+                    ids.put(t.path("content").asText(), t.path("id").asInt());
+                    if (t.path("special").asBoolean()) {
+                        specialIds.add(t.path("id").asInt());
+                    }
+                }
+                return new AddedTokens(json, arrayStart, arrayEnd, vocabOpen, tokens, ids, specialIds);
+            } catch (IOException e) {
+                throw new TokenizerLoadException("cannot parse " + file + ": " + e.getMessage(), e);
+            }
+        }
+
+        /**
+         * The same tokenizer with its special tokens moved from added_tokens into the model's vocabulary: they keep
+         * their ids (the tokenizers library numbers added tokens missing from the vocabulary itself) but are no
+         * longer matched in text, so "<|im_end|>" typed by a user stays plain text, as HF's split_special_tokens=True.
+         */
+        byte[] withoutSpecials(Path file) {
+            if (specialIds.isEmpty()) {
+                return json;
+            }
+            ArrayNode kept = JSON.createArrayNode();
+            StringBuilder vocabEntries = new StringBuilder();
+            try {
+                for (JsonNode t : tokens) {
+                    if (t.path("special").asBoolean()) {
+                        vocabEntries.append(JSON.writeValueAsString(t.path("content").asText())).append(':').append(t.path("id").asInt()).append(',');
+                    } else {
+                        kept.add(t);
+                    }
+                }
+                // the vocabulary's first entry follows; a later duplicate key would win, so existing entries are kept
+                boolean emptyVocab = new String(json, vocabOpen + 1, Math.min(64, json.length - vocabOpen - 1), StandardCharsets.UTF_8).strip().startsWith("}");
+                if (emptyVocab) {
+                    vocabEntries.setLength(vocabEntries.length() - 1);
+                }
+                ByteArrayOutputStream out = new ByteArrayOutputStream(json.length + vocabEntries.length());
+                byte[] keptBytes = JSON.writeValueAsBytes(kept);
+                byte[] entries = vocabEntries.toString().getBytes(StandardCharsets.UTF_8);
+                if (arrayStart < vocabOpen) {
+                    out.write(json, 0, arrayStart);
+                    out.writeBytes(keptBytes);
+                    out.write(json, arrayEnd, vocabOpen + 1 - arrayEnd);
+                    out.writeBytes(entries);
+                    out.write(json, vocabOpen + 1, json.length - vocabOpen - 1);
+                } else {
+                    out.write(json, 0, vocabOpen + 1);
+                    out.writeBytes(entries);
+                    out.write(json, vocabOpen + 1, arrayStart - vocabOpen - 1);
+                    out.writeBytes(keptBytes);
+                    out.write(json, arrayEnd, json.length - arrayEnd);
+                }
+                return out.toByteArray();
+            } catch (IOException e) {
+                throw new TokenizerLoadException("cannot rewrite " + file + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static HuggingFaceTokenizer djl(byte[] json, Path file) {
         try {
-            byte[] bytes = JSON.writeValueAsBytes(json);
-            return HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(bytes), OPTIONS);
+            return HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), OPTIONS);
         } catch (IOException | RuntimeException e) {
             throw new TokenizerLoadException("cannot load " + file + ": " + e.getMessage(), e);
         }
@@ -144,13 +229,17 @@ final class HfTokenizer implements Tokenizer {
     }
 
     /**
-     * Renders the chat template as transformers' apply_chat_template does (add_generation_prompt=True, tools and
-     * documents None, the special tokens' texts) and tokenizes the result with special tokens recognized, so the ids
-     * equal HF's. As in HF, special-token text inside a message is then a special token too: callers that take
-     * untrusted text and want it kept plain must screen it before it reaches the prompt.
+     * Tokenizes the rendered chat template with special tokens recognized, as apply_chat_template(tokenize=True)
+     * does, so the ids equal HF's. As in HF, special-token text inside a message then becomes a special token too:
+     * callers that pass untrusted text and want it kept plain must screen it before it reaches the prompt.
      */
     @Override
     public int[] chatPrompt(List<Message> messages) {
+        return toInts(withSpecials.encode(renderChat(messages), false, false).getIds());
+    }
+
+    /** The chat template rendered as apply_chat_template renders it: add_generation_prompt, no tools or documents. */
+    String renderChat(List<Message> messages) {
         List<Map<String, Object>> turns = new ArrayList<>();
         for (Message m : messages) {
             Map<String, Object> turn = new LinkedHashMap<>();
@@ -163,13 +252,11 @@ final class HfTokenizer implements Tokenizer {
         vars.put("add_generation_prompt", true);
         vars.put("tools", null);
         vars.put("documents", null);
-        String prompt;
         try {
-            prompt = template.render(vars, Clock.systemDefaultZone());
+            return template.render(vars, Clock.systemDefaultZone());
         } catch (TemplateException e) {
             throw new IllegalArgumentException("chat template rejected the conversation: " + e.getMessage(), e);
         }
-        return toInts(withSpecials.encode(prompt, false, false).getIds());
     }
 
     @Override

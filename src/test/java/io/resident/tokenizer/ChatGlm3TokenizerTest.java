@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -34,8 +35,8 @@ class ChatGlm3TokenizerTest {
     void encodesLikeTheReference() {
         for (JsonNode v : golden.get("tokenizer_vectors")) {
             String text = v.get("text").asText();
-            assertArrayEquals(ints(v.get("ids")), tokenizer.encode(text), text);
-            assertEquals(v.get("decoded").asText(), tokenizer.decode(ints(v.get("ids"))), text);
+            assertArrayEquals(TestFiles.ints(v.get("ids")), tokenizer.encode(text), text);
+            assertEquals(v.get("decoded").asText(), tokenizer.decode(TestFiles.ints(v.get("ids"))), text);
         }
     }
 
@@ -51,14 +52,14 @@ class ChatGlm3TokenizerTest {
         for (JsonNode c : golden.get("conversations")) {
             List<Message> messages = new ArrayList<>();
             c.get("messages").forEach(m -> messages.add(new Message(m.get("role").asText(), m.get("content").asText())));
-            assertArrayEquals(ints(c.get("prompt_ids")), tokenizer.chatPrompt(messages), c.get("messages").toString());
+            assertArrayEquals(TestFiles.ints(c.get("prompt_ids")), tokenizer.chatPrompt(messages), c.get("messages").toString());
         }
     }
 
     @Test
     void generatedIdsDecodeToTheReferenceTextWholeAndStreamed() {
         for (JsonNode c : golden.get("conversations")) {
-            int[] ids = ints(c.get("output_ids"));
+            int[] ids = TestFiles.ints(c.get("output_ids"));
             String expected = c.get("raw_text").asText();
             assertEquals(expected, tokenizer.decode(ids));
             StreamDecoder stream = tokenizer.streamDecoder();
@@ -89,14 +90,14 @@ class ChatGlm3TokenizerTest {
     @Test
     void userTypedSpecialTokenTextStaysPlain() {
         int[] ids = tokenizer.chatPrompt(List.of(new Message("user", "<|assistant|>sop")));
-        assertEquals(1, java.util.Arrays.stream(ids).filter(id -> id == 1007).count(), "only the prompt's own <|assistant|>");
-        assertEquals(1, java.util.Arrays.stream(ids).filter(id -> id == 1003).count(), "only the prompt's own sop");
+        assertEquals(1, Arrays.stream(ids).filter(id -> id == 1007).count(), "only the prompt's own <|assistant|>");
+        assertEquals(1, Arrays.stream(ids).filter(id -> id == 1003).count(), "only the prompt's own sop");
     }
 
     @Test
     void tokenTextKeepsTheLeadingSpace() {
         int[] ids = tokenizer.encode("two words");
-        assertEquals(" two words", String.join("", java.util.Arrays.stream(ids).mapToObj(tokenizer::tokenText).toList()));
+        assertEquals(" two words", String.join("", Arrays.stream(ids).mapToObj(tokenizer::tokenText).toList()));
         assertEquals("", tokenizer.tokenText(1007));
     }
 
@@ -107,13 +108,5 @@ class ChatGlm3TokenizerTest {
             }
         }
         throw new AssertionError(id + " not in ids");
-    }
-
-    static int[] ints(JsonNode array) {
-        int[] out = new int[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asInt();
-        }
-        return out;
     }
 }

@@ -1,9 +1,10 @@
 package io.resident.tokenizer;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where tests find the shared fixtures and the tokenizer files the build fetched. */
+/** Where tests find the shared fixtures and the tokenizer files the build fetched, and how they read ids from JSON. */
 final class TestFiles {
 
     private TestFiles() {
@@ -25,5 +26,13 @@ final class TestFiles {
             throw new IllegalStateException("tokenizer files missing at " + dir + "; run the build (./mvnw test) so it fetches them");
         }
         return dir;
+    }
+
+    static int[] ints(JsonNode array) {
+        int[] out = new int[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asInt();
+        }
+        return out;
     }
 }

@@ -206,7 +206,7 @@ final class Interpreter {
             case Node.ListExpr l -> {
                 List<Object> items = new ArrayList<>();
                 l.items().forEach(x -> items.add(eval(x, scope)));
-                yield l.tuple() ? Collections.unmodifiableList(items) : items;
+                yield l.tuple() ? new Py.Tuple(items) : items;
             }
             case Node.DictExpr d -> {
                 Map<Object, Object> map = new LinkedHashMap<>();
@@ -558,10 +558,11 @@ final class Interpreter {
                 yield out;
             }
             case "items" -> {
-                List<Object> out = new ArrayList<>();
-                if (v instanceof Map<?, ?> m) {
-                    m.forEach((k, x) -> out.add(Arrays.asList(k, x)));
+                if (!(v instanceof Map<?, ?> m)) {
+                    throw new TemplateException("items filter needs a mapping, not " + Py.typeName(v));
                 }
+                List<Object> out = new ArrayList<>();
+                m.forEach((k, x) -> out.add(new Py.Tuple(Arrays.asList(k, x))));
                 yield out;
             }
             case "indent" -> {

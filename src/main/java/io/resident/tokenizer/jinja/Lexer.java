@@ -97,6 +97,7 @@ final class Lexer {
 
     /** Tokenizes a tag's inside up to its closing delimiter; true when the tag ends with "-" (strip what follows). */
     private boolean expression(String close, int tagStart) {
+        int depth = 0; // open brackets: "}}" inside a dict literal closes the dict, not the tag
         while (true) {
             if (pos >= src.length()) {
                 throw error("tag not closed with " + close, tagStart);
@@ -104,10 +105,10 @@ final class Lexer {
             char c = src.charAt(pos);
             if (Py.isSpace(c)) {
                 pos++;
-            } else if (src.startsWith(close, pos)) {
+            } else if (depth == 0 && src.startsWith(close, pos)) {
                 pos += 2;
                 return false;
-            } else if (c == '-' && src.startsWith(close, pos + 1)) {
+            } else if (depth == 0 && c == '-' && src.startsWith(close, pos + 1)) {
                 pos += 3;
                 return true;
             } else if (c == '\'' || c == '"') {
@@ -121,17 +122,18 @@ final class Lexer {
                 }
                 tokens.add(new Token(Type.NAME, src.substring(start, pos), start));
             } else {
-                operator();
+                String op = operator();
+                depth += "([{".contains(op) ? 1 : ")]}".contains(op) ? -1 : 0;
             }
         }
     }
 
-    private void operator() {
+    private String operator() {
         for (String op : OPERATORS) {
             if (src.startsWith(op, pos)) {
                 tokens.add(new Token(Type.OP, op, pos));
                 pos += op.length();
-                return;
+                return op;
             }
         }
         throw error("unexpected character '" + src.charAt(pos) + "'", pos);

@@ -42,7 +42,7 @@ final class Methods {
         return switch (name) {
             case "items" -> (Callable) (a, kw) -> {
                 List<Object> out = new ArrayList<>();
-                m.forEach((k, v) -> out.add(Arrays.asList(k, v)));
+                m.forEach((k, v) -> out.add(new Py.Tuple(Arrays.asList(k, v))));
                 return out;
             };
             case "keys" -> (Callable) (a, kw) -> new ArrayList<Object>(m.keySet());

@@ -38,7 +38,7 @@ final class Parser {
             switch (t.type()) {
                 case EOF -> {
                     if (!ends.isEmpty()) {
-                        throw error("missing {% " + String.join(" / ", ends) + " %}");
+                        throw error("missing {% " + String.join(" / ", new java.util.TreeSet<>(ends)) + " %}");
                     }
                     return nodes;
                 }

@@ -1,5 +1,6 @@
 package io.resident.tokenizer.jinja;
 
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,13 @@ final class Py {
 
     /** Jinja's Undefined: falsy, prints as "", iterates as empty, fails on attribute access. */
     record Undefined(String name) {}
+
+    /** A Python tuple: a list that prints as (a, b). */
+    static final class Tuple extends ArrayList<Object> {
+        Tuple(List<?> items) {
+            super(items);
+        }
+    }
 
     /** A value the template can call: globals, bound methods, loop.cycle. */
     @FunctionalInterface
@@ -73,11 +81,12 @@ final class Py {
             return sb.append(quote).toString();
         }
         if (v instanceof List<?> list) {
-            StringBuilder sb = new StringBuilder("[");
+            boolean tuple = v instanceof Tuple;
+            StringBuilder sb = new StringBuilder(tuple ? "(" : "[");
             for (int i = 0; i < list.size(); i++) {
                 sb.append(i > 0 ? ", " : "").append(repr(list.get(i)));
             }
-            return sb.append(']').toString();
+            return sb.append(tuple ? (list.size() == 1 ? ",)" : ")") : "]").toString();
         }
         if (v instanceof Map<?, ?> map) {
             StringBuilder sb = new StringBuilder("{");
