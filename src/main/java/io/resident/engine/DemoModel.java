@@ -23,7 +23,7 @@ final class DemoModel {
     /** Qwen3's embedding rows: its tokenizer's ids all fall below this. */
     static final int VOCAB_SIZE = 151_936;
     static final long SEED = 20231027L;
-    private static final String RESOURCES = "/io/resident/demo/";
+    private static final String RESOURCES = "/io/resident/demo/qwen3/";
     private static final List<String> FILES = List.of("tokenizer.json", "tokenizer_config.json");
 
     private DemoModel() {}
