@@ -1,5 +1,6 @@
 package io.resident.engine;
 
+import io.resident.model.GenerationDefaults;
 import java.util.List;
 
 /**
@@ -57,6 +58,24 @@ public record SamplingParams(
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * A builder holding a checkpoint's defaults (generation_config.json), as transformers' generate applies them:
+     * its temperature, top-k and top-p when it sets do_sample, else greedy; its repetition penalty and
+     * max_new_tokens. A request's own values are set on top.
+     */
+    public static Builder builder(GenerationDefaults defaults) {
+        Builder builder = builder().repetitionPenalty(defaults.repetitionPenalty());
+        if (defaults.doSample()) {
+            builder.temperature(defaults.temperature()).topK(defaults.topK()).topP(defaults.topP());
+        } else {
+            builder.temperature(0);
+        }
+        if (defaults.maxNewTokens() > 0) {
+            builder.maxTokens(defaults.maxNewTokens());
+        }
+        return builder;
     }
 
     boolean greedy() {
