@@ -1,6 +1,7 @@
 package io.resident.engine;
 
 import io.resident.engine.GenerationEvent.Alternative;
+import io.resident.model.CausalLM.Scores;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -39,14 +40,33 @@ final class Sampler {
         }
     }
 
+    /** Whether choosing needs the whole logits row; greedy decoding without penalties or alternatives does not. */
+    boolean needsLogits() {
+        return !params.greedy() || params.topLogprobs() > 0 || penalties();
+    }
+
     /** Chooses the next token from this step's logits (left unchanged) and remembers it for the penalties. */
     Choice next(float[] logits) {
-        double logSumExp = logSumExp(logits);
+        return next(Scores.of(logits));
+    }
+
+    /** Chooses the next token from this step's scores and remembers it for the penalties. */
+    Choice next(Scores scores) {
+        if (scores.logits() == null) {
+            remember(scores.argmax());
+            return new Choice(scores.argmax(), (float) (scores.maxLogit() - scores.logSumExp()), List.of());
+        }
+        float[] logits = scores.logits();
+        double logSumExp = scores.logSumExp();
         List<Alternative> top = params.topLogprobs() == 0 ? List.of() : alternatives(logits, logSumExp);
-        float[] scores = penalized(logits);
-        int id = params.greedy() ? argmax(scores) : draw(scores);
+        float[] penalized = penalized(logits);
+        int id = params.greedy() ? (penalized == logits ? scores.argmax() : argmax(penalized)) : draw(penalized);
         remember(id);
         return new Choice(id, (float) (logits[id] - logSumExp), top);
+    }
+
+    private boolean penalties() {
+        return params.repetitionPenalty() != 1 || params.presencePenalty() != 0 || params.frequencyPenalty() != 0;
     }
 
     private void remember(int id) {
@@ -148,15 +168,6 @@ final class Sampler {
             }
         }
         return best;
-    }
-
-    static double logSumExp(float[] values) {
-        double max = values[argmax(values)];
-        double sum = 0;
-        for (float value : values) {
-            sum += Math.exp(value - max);
-        }
-        return max + Math.log(sum);
     }
 
     /** The k largest values' indices, largest first, lower index first among equals; a bounded heap, no full sort. */

@@ -3,6 +3,7 @@ package io.resident.engine;
 import io.resident.engine.GenerationEvent.Done;
 import io.resident.engine.GenerationEvent.Token;
 import io.resident.model.CausalLM;
+import io.resident.model.CausalLM.Scores;
 import io.resident.model.CausalLM.Segment;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -43,7 +44,7 @@ final class Scheduler implements Runnable {
     private volatile long kvTokensUsed;
 
     /**
-     * @param ended called on the engine thread after a sequence's end event and the release of its slot
+     * @param ended called on the engine thread once a sequence's slot is free, just before its end event
      * @param died  called on the engine thread when an unexpected error ends the loop
      */
     Scheduler(CausalLM model, Set<Integer> stopIds, int prefillChunk, EngineMetrics metrics,
@@ -119,20 +120,20 @@ final class Scheduler implements Runnable {
         List<Segment> segments = new ArrayList<>();
         List<Sequence> batch = new ArrayList<>(decoding);
         for (Sequence s : batch) {
-            segments.add(new Segment(s.slot, s.cached, new int[] {s.lastToken}));
+            segments.add(new Segment(s.slot, s.cached, new int[] {s.lastToken}, s.sampler.needsLogits()));
         }
         int budget = prefillChunk;
         for (int i = 0; i < prefilling.size() && budget > 0; i++) {
             Sequence s = prefilling.get(i);
             int n = Math.min(budget, s.prompt.length - s.cached);
-            segments.add(new Segment(s.slot, s.cached, Arrays.copyOfRange(s.prompt, s.cached, s.cached + n)));
+            segments.add(new Segment(s.slot, s.cached, Arrays.copyOfRange(s.prompt, s.cached, s.cached + n), s.sampler.needsLogits()));
             batch.add(s);
             budget -= n;
         }
         if (segments.isEmpty()) {
             return;
         }
-        float[][] logits = model.forward(segments);
+        List<Scores> scores = model.step(segments);
         for (int row = 0; row < batch.size(); row++) {
             Sequence s = batch.get(row);
             boolean prefilled = s.prefilled();
@@ -142,7 +143,7 @@ final class Scheduler implements Runnable {
                 decoding.add(s);
             }
             if (s.prefilled()) {
-                accept(s, s.sampler.next(logits[row]));
+                accept(s, s.sampler.next(scores.get(row)));
             }
         }
     }
@@ -195,6 +196,7 @@ final class Scheduler implements Runnable {
         return s.stops.stopped() ? text : text + s.stops.flush();
     }
 
+    /** Frees the slot and its permit before the end event, so a caller that saw the end finds the slot free. */
     private void finish(Sequence s, FinishReason reason, String tail) {
         prefilling.remove(s);
         decoding.remove(s);
@@ -202,6 +204,8 @@ final class Scheduler implements Runnable {
         s.slot = -1;
         long now = System.nanoTime();
         double decodeSeconds = (s.lastTokenNanos - s.firstTokenNanos) / 1e9;
+        metrics.finished(reason, s.prompt.length, s.generated);
+        ended.accept(s);
         s.stream.emit(new Done(
                 reason,
                 tail,
@@ -210,8 +214,6 @@ final class Scheduler implements Runnable {
                 s.generated == 0 ? Duration.ZERO : Duration.ofNanos(s.firstTokenNanos - s.submittedNanos),
                 Duration.ofNanos(now - s.submittedNanos),
                 s.generated < 2 ? 0 : (s.generated - 1) / decodeSeconds));
-        metrics.finished(reason, s.prompt.length, s.generated);
-        ended.accept(s);
     }
 
     private long kvTokens() {

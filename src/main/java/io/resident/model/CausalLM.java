@@ -19,11 +19,57 @@ public interface CausalLM extends AutoCloseable {
     /** Positions each slot holds, fixed when the model was loaded. */
     int maxContext();
 
-    /** Next-token logits in float32, one row per segment, in the order given. */
-    float[][] forward(List<Segment> segments);
+    /**
+     * Runs the segments and returns what choosing each one's next token needs, in the order given. The scores are
+     * reduced on the device, so that a greedy step copies three numbers per segment to the host, not a
+     * vocabulary-wide row.
+     */
+    List<Scores> step(List<Segment> segments);
 
-    /** Tokens to append to a slot whose cache already holds positions [0, startPosition). */
-    record Segment(int slot, int startPosition, int[] tokens) {}
+    /** Next-token logits in float32, one row per segment, in the order given (segments made with full logits). */
+    default float[][] forward(List<Segment> segments) {
+        return step(segments).stream().map(Scores::logits).toArray(float[][]::new);
+    }
+
+    /**
+     * Tokens to append to a slot whose cache already holds positions [0, startPosition).
+     *
+     * @param fullLogits whether the step copies this segment's whole logits row to the host (sampling, penalties,
+     *                   alternatives need it; greedy decoding does not)
+     */
+    record Segment(int slot, int startPosition, int[] tokens, boolean fullLogits) {
+
+        /** A segment whose whole logits row comes back. */
+        public Segment(int slot, int startPosition, int[] tokens) {
+            this(slot, startPosition, tokens, true);
+        }
+    }
+
+    /**
+     * A segment's next-token scores.
+     *
+     * @param argmax    the most likely id (the lowest among equals)
+     * @param maxLogit  its logit
+     * @param logSumExp log of the sum of exp(logit) over the vocabulary: logit - logSumExp is a log-probability
+     * @param logits    the whole float32 row, or null when the segment did not ask for it
+     */
+    record Scores(int argmax, float maxLogit, double logSumExp, float[] logits) {
+
+        /** The scores of a logits row computed on the host. */
+        public static Scores of(float[] logits) {
+            int best = 0;
+            for (int i = 1; i < logits.length; i++) {
+                if (logits[i] > logits[best]) {
+                    best = i;
+                }
+            }
+            double sum = 0;
+            for (float logit : logits) {
+                sum += Math.exp(logit - logits[best]);
+            }
+            return new Scores(best, logits[best], logits[best] + Math.log(sum), logits);
+        }
+    }
 
     long parameterCount();
 

@@ -1,5 +1,7 @@
 package io.resident.model;
 
+import java.util.Arrays;
+
 /**
  * Rotary position tables, in float32 as the references compute them: the angle is the float32 product of
  * position and frequency, cos and sin are taken of that float32 value.
@@ -45,18 +47,38 @@ final class Rope {
         return (1 - smooth) * inv / factor + smooth * inv;
     }
 
-    /** cos (first) and sin (second) of every position's angles, row-major [positions, rotaryDim / 2]. */
+    /**
+     * cos (first) and sin (second) of every position's angles, row-major [positions, headDim]: each rotated pair's
+     * value at dim i and i + rotaryDim / 2 (rotate-half layout), cos 1 and sin 0 past rotaryDim.
+     */
     static float[][] tables(ModelConfig config, int positions) {
         float[] inv = inverseFrequencies(config);
-        float[] cos = new float[positions * inv.length];
+        int d = config.headDim();
+        float[] cos = new float[positions * d];
         float[] sin = new float[cos.length];
         for (int p = 0; p < positions; p++) {
+            Arrays.fill(cos, p * d + 2 * inv.length, (p + 1) * d, 1f);
             for (int i = 0; i < inv.length; i++) {
                 float angle = (float) p * inv[i];
-                cos[p * inv.length + i] = (float) Math.cos(angle);
-                sin[p * inv.length + i] = (float) Math.sin(angle);
+                cos[p * d + i] = cos[p * d + i + inv.length] = (float) Math.cos(angle);
+                sin[p * d + i] = sin[p * d + i + inv.length] = (float) Math.sin(angle);
             }
         }
         return new float[][] {cos, sin};
+    }
+
+    /**
+     * The [headDim, headDim] matrix R with x R = rotate_half(x) on the first rotaryDim dims (and 0 past them):
+     * (-x2, x1) for x = (x1, x2).
+     */
+    static float[] rotateHalf(ModelConfig config) {
+        int d = config.headDim();
+        int half = config.rotaryDim() / 2;
+        float[] matrix = new float[d * d];
+        for (int j = 0; j < half; j++) {
+            matrix[(j + half) * d + j] = -1; // output j takes -x[j + half]
+            matrix[j * d + j + half] = 1; // output j + half takes x[j]
+        }
+        return matrix;
     }
 }

@@ -8,6 +8,8 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -16,6 +18,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
@@ -40,6 +43,11 @@ final class Transformer implements CausalLM {
     private final int maxContext;
     private final NDArray cos;
     private final NDArray sin;
+    private final NDArray rotateHalf;
+    /** Slices of the fused projections, parsed once: q and k of the QKV rows, q and k heads, v; gate and up. */
+    private final NDIndex qkColumns, qHeads, kHeads, vColumns, gateColumns, upColumns;
+    private static final NDIndex LAST_TOKEN = new NDIndex("-1");
+    private static final int[] LAST_AXIS = {-1};
     private final NDArray[] keys;
     private final NDArray[] values;
     private final long parameters;
@@ -53,9 +61,17 @@ final class Transformer implements CausalLM {
         this.maxContext = maxContext;
         this.parameters = count(weights);
         float[][] tables = Rope.tables(config, maxContext);
-        Shape tableShape = new Shape(maxContext, config.rotaryDim() / 2);
+        Shape tableShape = new Shape(maxContext, config.headDim());
         cos = manager.create(tables[0], tableShape).toType(dtype, false);
         sin = manager.create(tables[1], tableShape).toType(dtype, false);
+        rotateHalf = manager.create(Rope.rotateHalf(config), new Shape(config.headDim(), config.headDim())).toType(dtype, false);
+        int qRows = config.heads() * config.headDim(), kvRows = config.kvHeads() * config.headDim();
+        qkColumns = new NDIndex(":, :{}", qRows + kvRows);
+        qHeads = new NDIndex(":, :{}", config.heads());
+        kHeads = new NDIndex(":, {}:", config.heads());
+        vColumns = new NDIndex(":, {}:", qRows + kvRows);
+        gateColumns = new NDIndex(":, :{}", config.intermediateSize());
+        upColumns = new NDIndex(":, {}:", config.intermediateSize());
         keys = new NDArray[config.layers()];
         values = new NDArray[config.layers()];
         Shape cacheShape = new Shape((long) slots * maxContext, config.kvHeads(), config.headDim());
@@ -87,24 +103,24 @@ final class Transformer implements CausalLM {
 
     /** Multi-token segments (prefill chunks) run one at a time; all single-token segments run as one batch. */
     @Override
-    public float[][] forward(List<Segment> segments) {
+    public List<Scores> step(List<Segment> segments) {
         validate(segments);
-        float[][] logits = new float[segments.size()][];
+        Scores[] scores = new Scores[segments.size()];
         List<Integer> decode = new ArrayList<>();
         for (int i = 0; i < segments.size(); i++) {
             if (segments.get(i).tokens().length == 1) {
                 decode.add(i);
             } else {
-                logits[i] = step(List.of(segments.get(i)))[0];
+                scores[i] = run(List.of(segments.get(i))).get(0);
             }
         }
         if (!decode.isEmpty()) {
-            float[][] rows = step(decode.stream().map(segments::get).toList());
-            for (int j = 0; j < rows.length; j++) {
-                logits[decode.get(j)] = rows[j];
+            List<Scores> rows = run(decode.stream().map(segments::get).toList());
+            for (int j = 0; j < rows.size(); j++) {
+                scores[decode.get(j)] = rows.get(j);
             }
         }
-        return logits;
+        return Arrays.asList(scores);
     }
 
     private void validate(List<Segment> segments) {
@@ -126,7 +142,7 @@ final class Transformer implements CausalLM {
     }
 
     /** B sequences of T tokens each (B = 1 for a prefill chunk, T = 1 for a decode batch). */
-    private float[][] step(List<Segment> batch) {
+    private List<Scores> run(List<Segment> batch) {
         int b = batch.size();
         int t = batch.get(0).tokens().length;
         int n = b * t;
@@ -152,72 +168,90 @@ final class Transformer implements CausalLM {
         try (NDManager m = manager.newSubManager()) {
             NDArray rowIndex = m.create(rows);
             NDArray gatherIndex = m.create(gather, new Shape(b, length));
-            NDArray attnMask = m.create(mask, new Shape(b, 1, 1, t, length));
+            // one query row per (sequence, KV head, query head of its group, token): see the reshapes below
+            NDArray attnMask = m.create(mask, t == 1 ? new Shape(b, 1, 1, length) : new Shape(b, 1, 1, t, length)).toType(dtype, false);
             NDArray positionIndex = m.create(positions);
-            NDArray cosP = cos.get(m, new NDIndex("{}", positionIndex)).reshape(n, 1, -1);
-            NDArray sinP = sin.get(m, new NDIndex("{}", positionIndex)).reshape(n, 1, -1);
+            NDArray cosP = cos.get(m, new NDIndex("{}", positionIndex)).reshape(n, 1, d);
+            NDArray sinP = sin.get(m, new NDIndex("{}", positionIndex)).reshape(n, 1, d);
             double scale = 1 / Math.sqrt(d);
 
             NDArray x = weights.embedding().get(m, new NDIndex("{}", m.create(ids))).toType(dtype, false);
             for (int l = 0; l < config.layers(); l++) {
                 Layer layer = weights.layers().get(l);
                 NDArray qkv = linear(rmsNorm(x, layer.attnNorm()), layer.qkv(), layer.qkvBias());
-                NDArray q = rope(qkv.get(":, :{}", heads * d).reshape(n, heads, d), cosP, sinP);
-                NDArray k = rope(qkv.get(":, {}:{}", heads * d, (heads + kvHeads) * d).reshape(n, kvHeads, d), cosP, sinP);
-                NDArray v = qkv.get(":, {}:", (heads + kvHeads) * d).reshape(n, kvHeads, d);
+                NDArray qk = rope(qkv.get(qkColumns).reshape(n, heads + kvHeads, d), cosP, sinP);
+                NDArray q = qk.get(qHeads);
+                NDArray k = qk.get(kHeads);
+                NDArray v = qkv.get(vColumns).reshape(n, kvHeads, d);
                 keys[l].set(new NDIndex("{}", rowIndex), k);
                 values[l].set(new NDIndex("{}", rowIndex), v);
                 NDArray cachedK = keys[l].get(m, new NDIndex("{}", gatherIndex)); // [B, L, kvHeads, d]
                 NDArray cachedV = values[l].get(m, new NDIndex("{}", gatherIndex));
 
-                // query head h reads KV head h / group: queries of one KV head are stacked as rows
-                NDArray qg = q.reshape(b, t, kvHeads, group, d).transpose(0, 2, 3, 1, 4).reshape(b, kvHeads, group * t, d);
-                NDArray scores = qg.mul(scale).matMul(cachedK.transpose(0, 2, 3, 1)) // [B, kvHeads, group*T, L]
-                        .toType(DataType.FLOAT32, false).reshape(b, kvHeads, group, t, length).add(attnMask);
-                NDArray probs = scores.softmax(-1).toType(dtype, false).reshape(b, kvHeads, group * t, length);
-                NDArray attended = probs.matMul(cachedV.transpose(0, 2, 1, 3)) // [B, kvHeads, group*T, d]
-                        .reshape(b, kvHeads, group, t, d).transpose(0, 3, 1, 2, 4).reshape(n, heads * d);
+                // query head h reads KV head h / group: queries of one KV head are stacked as rows [B, kvHeads, group*T, d]
+                NDArray qg = t == 1 ? q.reshape(b, kvHeads, group, d)
+                        : q.reshape(b, t, kvHeads, group, d).transpose(0, 2, 3, 1, 4).reshape(b, kvHeads, group * t, d);
+                NDArray scores = qg.mul(scale).matMul(cachedK.transpose(0, 2, 3, 1)); // [B, kvHeads, group*T, L]
+                scores = t == 1 ? scores.add(attnMask)
+                        : scores.reshape(b, kvHeads, group, t, length).add(attnMask).reshape(b, kvHeads, group * t, length);
+                NDArray probs = JniUtils.softmax((PtNDArray) scores, -1, DataType.FLOAT32).toType(dtype, false);
+                NDArray attended = probs.matMul(cachedV.transpose(0, 2, 1, 3)); // [B, kvHeads, group*T, d]
+                attended = t == 1 ? attended.reshape(n, heads * d)
+                        : attended.reshape(b, kvHeads, group, t, d).transpose(0, 3, 1, 2, 4).reshape(n, heads * d);
                 x = x.add(linear(attended, layer.out(), null));
 
                 NDArray gateUp = linear(rmsNorm(x, layer.mlpNorm()), layer.gateUp(), null);
-                int f = config.intermediateSize();
-                NDArray gate = gateUp.get(":, :{}", f);
-                x = x.add(linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(":, {}:", f)), layer.down(), null));
+                NDArray gate = gateUp.get(gateColumns);
+                x = x.add(linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(upColumns)), layer.down(), null));
             }
-            NDArray last = x.reshape(b, t, -1).get(":, -1, :");
+            NDArray last = t == 1 ? x : x.get(LAST_TOKEN).reshape(1, -1);
             NDArray logits = linear(rmsNorm(last, weights.finalNorm()), weights.lmHead(), null).toType(DataType.FLOAT32, false);
-            float[] flat = logits.toFloatArray();
-            float[][] out = new float[b][];
-            for (int i = 0; i < b; i++) {
-                out[i] = Arrays.copyOfRange(flat, i * config.vocabSize(), (i + 1) * config.vocabSize());
-            }
-            return out;
+            return scores(m, logits, batch);
         }
+    }
+
+    /** Argmax, max and log-sum-exp of every row on the device, in one copy to the host; whole rows where asked. */
+    private static List<Scores> scores(NDManager m, NDArray logits, List<Segment> batch) {
+        int b = batch.size();
+        NDArray max = logits.max(new int[] {1}, true);
+        NDArray logSumExp = logits.sub(max).exp().sum(new int[] {1}, true).log().add(max);
+        NDArray argmax = logits.argMax(1).toType(DataType.FLOAT32, false).reshape(b, 1); // ids < 2^24 are exact
+        float[] summary = NDArrays.concat(new NDList(argmax, max, logSumExp), 1).toFloatArray();
+        long[] full = IntStream.range(0, b).filter(i -> batch.get(i).fullLogits()).mapToLong(i -> i).toArray();
+        float[] rows = full.length == 0 ? new float[0]
+                : (full.length == b ? logits : logits.get(m, new NDIndex("{}", m.create(full)))).toFloatArray();
+        int vocab = (int) logits.getShape().get(1);
+        List<Scores> out = new ArrayList<>(b);
+        for (int i = 0, row = 0; i < b; i++) {
+            float[] values = batch.get(i).fullLogits() ? Arrays.copyOfRange(rows, row * vocab, ++row * vocab) : null;
+            out.add(new Scores((int) summary[3 * i], summary[3 * i + 1], summary[3 * i + 2], values));
+        }
+        return out;
     }
 
     /** x / rms(x) in float32, rounded to the compute dtype, then times the weight (as HF Llama does). */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray xf = x.toType(DataType.FLOAT32, false);
-        NDArray normed = xf.div(xf.square().mean(new int[] {-1}, true).add(config.rmsNormEps()).sqrt());
-        return normed.toType(dtype, false).mul(weight).toType(dtype, false);
+        NDArray normed = xf.div(xf.square().mean(LAST_AXIS, true).add(config.rmsNormEps()).sqrt());
+        return normed.toType(dtype, false).mul(weight);
     }
 
-    /** Rotate-half RoPE on the first rotaryDim dims of each head of x [N, heads, d]; cos, sin [N, 1, rotaryDim/2]. */
+    /**
+     * Rotate-half RoPE on x [N, heads, d] as HF writes it, x * cos + rotate_half(x) * sin, with rotate_half as a
+     * product with a signed permutation matrix (exact: one nonzero term per output). Past rotaryDim the tables hold
+     * cos 1 and sin 0, so those dims pass unchanged.
+     */
     private NDArray rope(NDArray x, NDArray cosP, NDArray sinP) {
-        int half = config.rotaryDim() / 2;
-        NDArray x1 = x.get(":, :, :{}", half);
-        NDArray x2 = x.get(":, :, {}:{}", half, 2 * half);
-        NDList parts = new NDList(x1.mul(cosP).sub(x2.mul(sinP)), x2.mul(cosP).add(x1.mul(sinP)));
-        if (2 * half < config.headDim()) {
-            parts.add(x.get(":, :, {}:", 2 * half));
-        }
-        return NDArrays.concat(parts, -1);
+        return x.mul(cosP).add(x.matMul(rotateHalf).mul(sinP));
     }
 
     /** x Wᵀ + b; a weight kept in float32 (beyond float16's range) gets float32 input, the result the input's dtype. */
-    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+    private NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        if (weight.getDataType() == dtype) {
+            return JniUtils.linear((PtNDArray) x, (PtNDArray) weight, (PtNDArray) bias);
+        }
         NDArray in = x.toType(weight.getDataType(), false);
-        return in.getNDArrayInternal().linear(in, weight, bias).singletonOrThrow().toType(x.getDataType(), false);
+        return JniUtils.linear((PtNDArray) in, (PtNDArray) weight, (PtNDArray) bias).toType(dtype, false);
     }
 
     /** Elements of every distinct weight (a tied head counts once). */

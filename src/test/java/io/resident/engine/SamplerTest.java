@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.resident.engine.GenerationEvent.Alternative;
+import io.resident.model.CausalLM;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -125,7 +126,7 @@ class SamplerTest {
         assertTrue(logits[positive] / 1.3f < logits[untouched]);
         Sampler.Choice choice = sampler.next(logits);
         assertEquals(untouched, choice.id());
-        assertEquals(logits[untouched] - Sampler.logSumExp(logits), choice.logprob(), 1e-6);
+        assertEquals(logits[untouched] - CausalLM.Scores.of(logits).logSumExp(), choice.logprob(), 1e-6);
         assertEquals(logits[untouched] / 1.3f, sampler.penalized(logits)[untouched], 0f, "a generated id is penalized too");
     }
 
