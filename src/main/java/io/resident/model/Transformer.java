@@ -48,6 +48,7 @@ final class Transformer implements CausalLM {
     private final NDIndex qkColumns, qHeads, kHeads, vColumns, gateColumns, upColumns;
     private static final NDIndex LAST_TOKEN = new NDIndex("-1");
     private static final int[] LAST_AXIS = {-1};
+    private static final float FLOAT16_LOWEST = -65504f;
     private final NDArray[] keys;
     private final NDArray[] values;
     private final long parameters;
@@ -150,7 +151,6 @@ final class Transformer implements CausalLM {
         int group = heads / kvHeads;
         int length = batch.stream().mapToInt(s -> s.startPosition() + t).max().orElseThrow();
         long[] ids = new long[n], positions = new long[n], rows = new long[n], gather = new long[b * length];
-        float[] mask = new float[b * t * length];
         for (int i = 0; i < b; i++) {
             Segment s = batch.get(i);
             long base = (long) s.slot() * maxContext;
@@ -158,8 +158,6 @@ final class Transformer implements CausalLM {
                 ids[i * t + j] = s.tokens()[j];
                 positions[i * t + j] = s.startPosition() + j;
                 rows[i * t + j] = base + s.startPosition() + j;
-                // causal: the token at position p sees cached positions 0..p of its own slot
-                Arrays.fill(mask, (i * t + j) * length + s.startPosition() + j + 1, (i * t + j + 1) * length, Float.NEGATIVE_INFINITY);
             }
             for (int j = 0; j < length; j++) {
                 gather[i * length + j] = base + j;
@@ -168,9 +166,12 @@ final class Transformer implements CausalLM {
         try (NDManager m = manager.newSubManager()) {
             NDArray rowIndex = m.create(rows);
             NDArray gatherIndex = m.create(gather, new Shape(b, length));
-            // one query row per (sequence, KV head, query head of its group, token): see the reshapes below
-            NDArray attnMask = m.create(mask, t == 1 ? new Shape(b, 1, 1, length) : new Shape(b, 1, 1, t, length)).toType(dtype, false);
             NDArray positionIndex = m.create(positions);
+            // causal, built on the device: a token at position p sees cached positions 0..p of its own slot; the
+            // rest get the dtype's lowest value (as HF's masks do), whose softmax weight is exactly 0
+            NDArray later = m.arange(0, length, 1, DataType.INT64)
+                    .gt(positionIndex.reshape(t == 1 ? new Shape(b, 1, 1, 1) : new Shape(b, 1, 1, t, 1)));
+            NDArray attnMask = later.toType(dtype, false).mul(dtype == DataType.FLOAT16 ? FLOAT16_LOWEST : -Float.MAX_VALUE);
             NDArray cosP = cos.get(m, new NDIndex("{}", positionIndex)).reshape(n, 1, d);
             NDArray sinP = sin.get(m, new NDIndex("{}", positionIndex)).reshape(n, 1, d);
             double scale = 1 / Math.sqrt(d);
