@@ -147,8 +147,7 @@ final class Transformer implements CausalLM {
         int b = batch.size();
         int t = batch.get(0).tokens().length;
         int n = b * t;
-        int heads = config.heads(), kvHeads = config.kvHeads(), d = config.headDim();
-        int group = heads / kvHeads;
+        int d = config.headDim();
         int length = batch.stream().mapToInt(s -> s.startPosition() + t).max().orElseThrow();
         long[] ids = new long[n], positions = new long[n], rows = new long[n], gather = new long[b * length];
         for (int i = 0; i < b; i++) {
@@ -174,41 +173,57 @@ final class Transformer implements CausalLM {
             NDArray attnMask = later.toType(dtype, false).mul(dtype == DataType.FLOAT16 ? FLOAT16_LOWEST : -Float.MAX_VALUE);
             NDArray cosP = cos.get(m, new NDIndex("{}", positionIndex)).reshape(n, 1, d);
             NDArray sinP = sin.get(m, new NDIndex("{}", positionIndex)).reshape(n, 1, d);
-            double scale = 1 / Math.sqrt(d);
 
             NDArray x = weights.embedding().get(m, new NDIndex("{}", m.create(ids))).toType(dtype, false);
+            Batch step = new Batch(b, t, length, rowIndex, gatherIndex, attnMask, cosP, sinP);
             for (int l = 0; l < config.layers(); l++) {
-                Layer layer = weights.layers().get(l);
-                NDArray qkv = linear(rmsNorm(x, layer.attnNorm()), layer.qkv(), layer.qkvBias());
-                NDArray qk = rope(qkv.get(qkColumns).reshape(n, heads + kvHeads, d), cosP, sinP);
-                NDArray q = qk.get(qHeads);
-                NDArray k = qk.get(kHeads);
-                NDArray v = qkv.get(vColumns).reshape(n, kvHeads, d);
-                keys[l].set(new NDIndex("{}", rowIndex), k);
-                values[l].set(new NDIndex("{}", rowIndex), v);
-                NDArray cachedK = keys[l].get(m, new NDIndex("{}", gatherIndex)); // [B, L, kvHeads, d]
-                NDArray cachedV = values[l].get(m, new NDIndex("{}", gatherIndex));
-
-                // query head h reads KV head h / group: queries of one KV head are stacked as rows [B, kvHeads, group*T, d]
-                NDArray qg = t == 1 ? q.reshape(b, kvHeads, group, d)
-                        : q.reshape(b, t, kvHeads, group, d).transpose(0, 2, 3, 1, 4).reshape(b, kvHeads, group * t, d);
-                NDArray scores = qg.mul(scale).matMul(cachedK.transpose(0, 2, 3, 1)); // [B, kvHeads, group*T, L]
-                scores = t == 1 ? scores.add(attnMask)
-                        : scores.reshape(b, kvHeads, group, t, length).add(attnMask).reshape(b, kvHeads, group * t, length);
-                NDArray probs = JniUtils.softmax((PtNDArray) scores, -1, DataType.FLOAT32).toType(dtype, false);
-                NDArray attended = probs.matMul(cachedV.transpose(0, 2, 1, 3)); // [B, kvHeads, group*T, d]
-                attended = t == 1 ? attended.reshape(n, heads * d)
-                        : attended.reshape(b, kvHeads, group, t, d).transpose(0, 3, 1, 2, 4).reshape(n, heads * d);
-                x = x.add(linear(attended, layer.out(), null));
-
-                NDArray gateUp = linear(rmsNorm(x, layer.mlpNorm()), layer.gateUp(), null);
-                NDArray gate = gateUp.get(gateColumns);
-                x = x.add(linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(upColumns)), layer.down(), null));
+                try (NDManager scope = m.newSubManager()) {
+                    x.attach(scope); // a layer's temporaries go with it: a long prefill chunk holds one layer's, not all
+                    x = block(x, l, step, scope);
+                    x.attach(m);
+                }
             }
             NDArray last = t == 1 ? x : x.get(LAST_TOKEN).reshape(1, -1);
             NDArray logits = linear(rmsNorm(last, weights.finalNorm()), weights.lmHead(), null).toType(DataType.FLOAT32, false);
             return scores(m, logits, batch);
         }
+    }
+
+    /** One step's batch: B sequences of T tokens over L cached positions, and the index tensors of the step. */
+    private record Batch(int b, int t, int length, NDArray rows, NDArray gather, NDArray mask, NDArray cos, NDArray sin) {}
+
+    /** One decoder block: attention over the slot's cache (written first), then the SwiGLU MLP, both residual. */
+    private NDArray block(NDArray x, int l, Batch s, NDManager scope) {
+        int b = s.b(), t = s.t(), n = b * t;
+        int heads = config.heads(), kvHeads = config.kvHeads(), d = config.headDim();
+        int group = heads / kvHeads;
+        Layer layer = weights.layers().get(l);
+        NDArray qkv = linear(rmsNorm(x, layer.attnNorm()), layer.qkv(), layer.qkvBias());
+        NDArray qk = rope(qkv.get(qkColumns).reshape(n, heads + kvHeads, d), s.cos(), s.sin());
+        NDArray q = qk.get(qHeads);
+        NDArray k = qk.get(kHeads);
+        NDArray v = qkv.get(vColumns).reshape(n, kvHeads, d);
+        keys[l].set(new NDIndex("{}", s.rows()), k);
+        values[l].set(new NDIndex("{}", s.rows()), v);
+        NDArray cachedK = keys[l].get(scope, new NDIndex("{}", s.gather())); // [B, L, kvHeads, d]
+        NDArray cachedV = values[l].get(scope, new NDIndex("{}", s.gather()));
+
+        // query head h reads KV head h / group: queries of one KV head are stacked as rows [B, kvHeads, group*T, d]
+        NDArray qg = t == 1 ? q.reshape(b, kvHeads, group, d)
+                : q.reshape(b, t, kvHeads, group, d).transpose(0, 2, 3, 1, 4).reshape(b, kvHeads, group * t, d);
+        NDArray scores = qg.mul(1 / Math.sqrt(d)).matMul(cachedK.transpose(0, 2, 3, 1)); // [B, kvHeads, group*T, L]
+        scores = t == 1 ? scores.add(s.mask())
+                : scores.reshape(b, kvHeads, group, t, s.length()).add(s.mask()).reshape(b, kvHeads, group * t, s.length());
+        // torch's softmax sums in float32 and rounds once to the compute dtype, as softmax(float32).to(dtype) does
+        NDArray probs = scores.softmax(-1);
+        NDArray attended = probs.matMul(cachedV.transpose(0, 2, 1, 3)); // [B, kvHeads, group*T, d]
+        attended = t == 1 ? attended.reshape(n, heads * d)
+                : attended.reshape(b, kvHeads, group, t, d).transpose(0, 3, 1, 2, 4).reshape(n, heads * d);
+        x = x.add(linear(attended, layer.out(), null));
+
+        NDArray gateUp = linear(rmsNorm(x, layer.mlpNorm()), layer.gateUp(), null);
+        NDArray gate = gateUp.get(gateColumns);
+        return x.add(linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(upColumns)), layer.down(), null));
     }
 
     /** Argmax, max and log-sum-exp of every row on the device, in one copy to the host; whole rows where asked. */

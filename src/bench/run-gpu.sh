@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# On a GPU host, from an unpacked bundle (src/bench/bundle.sh): resident's ServingBenchmark and transformers'
+# same measurements for each shape in one run, the comparison tables, and optionally the time from start to
+# ready of the service on a checkpoint directory. DJL must find the host's libtorch and a JNI library built for
+# it (PYTORCH_LIBRARY_PATH, PYTORCH_VERSION, PYTORCH_FLAVOR, DJL_CACHE_DIR; see docs/benchmarks.md). Writes a
+# JSON per shape and library, comparison.md and run.log into OUT_DIR.
+#
+#   bench/run-gpu.sh OUT_DIR [--shapes "chatglm3-6b qwen2.5-7b"] [--checkpoint DIR] [--quick]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=$1; shift
+mkdir -p "$out"
+shapes="chatglm3-6b qwen2.5-0.5b qwen2.5-7b llama-3.1-8b"
+checkpoint=""
+sizes=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --shapes) shapes=$2; shift 2 ;;
+    --checkpoint) checkpoint=$2; shift 2 ;;
+    --quick) sizes=(--prompts 128,2048 --batches 1,8 --streams 1,8 --tokens 32 --decode-steps 16); shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+java=("$root/runtime/bin/java" -Djava.util.logging.manager=org.jboss.logmanager.LogManager -Dai.djl.offline=true
+      --enable-native-access=ALL-UNNAMED)
+classpath="$root/bench/classes:$(ls "$root"/app/app/*.jar):$root/app/lib/main/*:$root/app/lib/boot/*"
+
+pairs=()
+for shape in $shapes; do
+  echo "== resident: $shape"
+  "${java[@]}" -cp "$classpath" io.resident.bench.ServingBenchmark --shape "$shape" --device cuda --dtype float16 \
+      "${sizes[@]}" --json "$out/resident-$shape.json" 2>&1 | grep -v ' INFO ' | tee -a "$out/run.log"
+  echo "== transformers: $shape"
+  python3 "$root/bench/transformers_bench.py" --shape "$shape" --shapes "$root/bench/classes/io/resident/bench" \
+      "${sizes[@]}" --json "$out/hf-$shape.json" >> "$out/run.log" 2>&1 || { tail -20 "$out/run.log"; continue; }
+  pairs+=("$out/resident-$shape.json" "$out/hf-$shape.json")
+done
+[ ${#pairs[@]} -eq 0 ] || python3 "$root/bench/compare.py" "${pairs[@]}" | tee "$out/comparison.md"
+
+if [ -n "$checkpoint" ]; then
+  echo "== service start to ready on $checkpoint ($(du -sh "$checkpoint" | cut -f1))"
+  start=$(date +%s%N)
+  log=$(mktemp)
+  RESIDENT_MODEL=$checkpoint QUARKUS_HTTP_PORT=8089 "${java[@]}" -jar "$root/app/quarkus-run.jar" > "$log" 2>&1 &
+  service=$!
+  until python3 -c 'import urllib.request as u; u.urlopen("http://localhost:8089/q/health/ready", timeout=1)' 2>/dev/null; do
+    kill -0 $service 2>/dev/null || { tail -5 "$log"; exit 1; }
+    sleep 0.1
+  done
+  echo "ready after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+  grep -E 'Ready:|KV cache|slots' "$log" | tail -3
+  cat "$log" >> "$out/run.log"
+  kill $service; wait $service 2>/dev/null || true
+fi

@@ -1,0 +1,314 @@
+package io.resident.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.util.cuda.CudaUtils;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.resident.engine.Engine;
+import io.resident.engine.EngineMetrics;
+import io.resident.engine.EngineOptions;
+import io.resident.engine.Generation;
+import io.resident.engine.GenerationRequest;
+import io.resident.engine.SamplingParams;
+import io.resident.model.CausalLM;
+import io.resident.model.CausalLM.Segment;
+import io.resident.model.ModelConfig;
+import io.resident.model.ModelLoader;
+import io.resident.tokenizer.Tokenizer;
+import io.resident.tokenizer.Tokenizers;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * How fast resident serves a model: load to ready, time to first token by prompt length, the model's decode step
+ * by batch size, and aggregate tokens/s by concurrent streams through the engine, plus peak device memory. Prints
+ * a table and writes the figures as JSON.
+ *
+ * <pre>
+ * java -cp ... io.resident.bench.ServingBenchmark --shape chatglm3-6b --device cuda --dtype float16 --json out.json
+ * java -cp ... io.resident.bench.ServingBenchmark --model /models/chatglm3-6b --device cuda
+ * </pre>
+ *
+ * A named shape (chatglm3-6b, qwen2.5-0.5b, qwen2.5-7b, llama-3.1-8b) is built with seeded random weights; replies
+ * then never end early, since every stream is given exactly --tokens tokens (end-of-sequence ids are ignored, as
+ * vLLM's benchmarks do). Prompts are random ids, so no prefix is shared between requests.
+ */
+public final class ServingBenchmark {
+
+    /** One run's settings, from the command line. */
+    record Options(String shape, Path model, String device, String dtype, List<Integer> prompts, List<Integer> batches,
+            List<Integer> streams, int tokens, int prefillChunk, int decodeSteps, Path json) {
+
+        static Options parse(String[] args) {
+            Map<String, String> a = new LinkedHashMap<>();
+            for (int i = 0; i + 1 < args.length; i += 2) {
+                if (!args[i].startsWith("--")) {
+                    throw new IllegalArgumentException("expected --name value pairs, got " + args[i]);
+                }
+                a.put(args[i].substring(2), args[i + 1]);
+            }
+            if (a.containsKey("shape") == a.containsKey("model")) {
+                throw new IllegalArgumentException("give one of --shape " + Shapes.NAMES + " or --model <directory>");
+            }
+            return new Options(a.get("shape"), a.containsKey("model") ? Path.of(a.get("model")) : null,
+                    a.getOrDefault("device", "auto"), a.getOrDefault("dtype", "auto"),
+                    ints(a.getOrDefault("prompts", "128,2048,8192")), ints(a.getOrDefault("batches", "1,8,32")),
+                    ints(a.getOrDefault("streams", "1,8,32,64")), Integer.parseInt(a.getOrDefault("tokens", "128")),
+                    Integer.parseInt(a.getOrDefault("prefill-chunk", "2048")),
+                    Integer.parseInt(a.getOrDefault("decode-steps", "32")),
+                    a.containsKey("json") ? Path.of(a.get("json")) : null);
+        }
+
+        private static List<Integer> ints(String csv) {
+            return Arrays.stream(csv.split(",")).map(String::strip).map(Integer::valueOf).toList();
+        }
+    }
+
+    /** Prompt tokens in every stream of the aggregate runs, and cached positions behind each decode step. */
+    static final int STREAM_PROMPT = 128;
+    /** Decode steps run before the timed ones. */
+    static final int DECODE_WARMUP = 4;
+
+    private final Options options;
+    private final Random random = new Random(7);
+    private final Map<String, Object> report = new LinkedHashMap<>();
+    private long peakDeviceBytes;
+
+    private ServingBenchmark(Options options) {
+        this.options = options;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options = Options.parse(args);
+        Map<String, Object> report = new ServingBenchmark(options).run();
+        String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report);
+        if (options.json() != null) {
+            Files.writeString(options.json(), json);
+        }
+        System.out.println(Table.of(report));
+    }
+
+    private Map<String, Object> run() throws Exception {
+        int slots = Math.max(max(options.batches()), max(options.streams()));
+        long started = System.nanoTime();
+        int context = Math.max(max(options.prompts()) + 1,
+                STREAM_PROMPT + Math.max(options.tokens(), DECODE_WARMUP + options.decodeSteps()) + 1);
+        try (Shapes.Loaded loaded = Shapes.load(options, slots, context);
+                Engine engine = new Engine(loaded.model(), loaded.tokenizer(),
+                        new EngineOptions(max(options.streams()), Duration.ofMinutes(10), options.prefillChunk()),
+                        EngineMetrics.NONE)) {
+            CausalLM model = loaded.model();
+            engine.generate(new GenerationRequest(randomIds(model.config(), 8), SamplingParams.greedy(1)));
+            double loadSeconds = (System.nanoTime() - started) / 1e9;
+            ModelConfig c = model.config();
+            report.put("date", java.time.LocalDate.now().toString());
+            report.put("model", loaded.name());
+            report.put("device", loaded.deviceName());
+            report.put("dtype", loaded.dtype());
+            report.put("parameters", model.parameterCount());
+            report.put("layers", c.layers());
+            report.put("hidden", c.hiddenSize());
+            report.put("slots", model.slots());
+            report.put("context", model.maxContext());
+            report.put("prefill_chunk", options.prefillChunk());
+            report.put("load_to_ready_s", round(loadSeconds));
+            sampleMemory(loaded.device());
+            report.put("time_to_first_token_ms", timeToFirstToken(engine, c, loaded.device()));
+            report.put("decode_ms_per_step", decodeSteps(model, loaded.device()));
+            report.put("native_op_us", nativeOpMicros(loaded.device(), c.hiddenSize()));
+            report.put("streams", streams(engine, c, loaded.device()));
+            report.put("peak_device_memory_bytes", peakDeviceBytes);
+            return report;
+        }
+    }
+
+    /** One request alone per prompt length: prefill (in chunks of --prefill-chunk) plus the first sampled token. */
+    private Map<String, Object> timeToFirstToken(Engine engine, ModelConfig c, Device device) throws InterruptedException {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (int requested : options.prompts()) {
+            int length = Math.min(requested, engine.maxContext() - 1);
+            double[] ms = new double[3];
+            for (int i = 0; i < ms.length; i++) {
+                Generation g = engine.generate(new GenerationRequest(randomIds(c, length), SamplingParams.greedy(1)));
+                ms[i] = g.done().timeToFirstToken().toNanos() / 1e6;
+            }
+            sampleMemory(device);
+            out.put(Integer.toString(length), Map.of("ms", round(median(ms)), "prefill_tokens_per_s",
+                    round(length / (median(ms) / 1e3))));
+        }
+        return out;
+    }
+
+    /**
+     * The model's forward pass alone for a batch of single-token decode segments, each slot holding
+     * {@link #STREAM_PROMPT} positions, with the scores greedy decoding takes: what one engine step costs before
+     * sampling.
+     */
+    private Map<String, Object> decodeSteps(CausalLM model, Device device) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        ModelConfig c = model.config();
+        for (int batch : options.batches()) {
+            for (int slot = 0; slot < batch; slot++) {
+                model.forward(List.of(new Segment(slot, 0, randomIds(c, STREAM_PROMPT))));
+            }
+            long begin = 0;
+            for (int step = 0; step < DECODE_WARMUP + options.decodeSteps(); step++) {
+                if (step == DECODE_WARMUP) {
+                    begin = System.nanoTime();
+                }
+                List<Segment> segments = new ArrayList<>();
+                for (int slot = 0; slot < batch; slot++) {
+                    segments.add(new Segment(slot, STREAM_PROMPT + step, randomIds(c, 1), false));
+                }
+                model.step(segments);
+            }
+            double ms = (System.nanoTime() - begin) / 1e6 / options.decodeSteps();
+            sampleMemory(device);
+            out.put(Integer.toString(batch), Map.of("ms", round(ms), "tokens_per_s", round(batch * 1e3 / ms)));
+        }
+        return out;
+    }
+
+    /**
+     * What one small native op costs through DJL from Java (an add of two [1, hidden] arrays, its result freed): the
+     * per-op price that a decode step of small arrays pays about fifty times a layer.
+     */
+    private static double nativeOpMicros(Device device, int hidden) {
+        try (NDManager manager = NDManager.newBaseManager(device, "PyTorch")) {
+            NDArray a = manager.ones(new Shape(1, hidden), DataType.FLOAT16);
+            NDArray b = manager.ones(new Shape(1, hidden), DataType.FLOAT16);
+            int ops = 20_000;
+            long begin = 0;
+            for (int i = -ops / 10; i < ops; i++) {
+                if (i == 0) {
+                    begin = System.nanoTime();
+                }
+                a.add(b).close();
+            }
+            a.add(b).toFloatArray(); // waits for the device to finish the queue
+            return round((System.nanoTime() - begin) / 1e3 / ops);
+        }
+    }
+
+    /** N concurrent streams, each a {@link #STREAM_PROMPT}-token prompt and exactly --tokens tokens, greedy. */
+    private Map<String, Object> streams(Engine engine, ModelConfig c, Device device) throws Exception {
+        Map<String, Object> out = new LinkedHashMap<>();
+        SamplingParams params = SamplingParams.greedy(options.tokens());
+        for (int n : options.streams()) {
+            List<Callable<Generation>> calls = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int[] prompt = randomIds(c, STREAM_PROMPT);
+                calls.add(() -> engine.generate(new GenerationRequest(prompt, params)));
+            }
+            long begin = System.nanoTime();
+            List<Generation> replies = new ArrayList<>();
+            try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (Future<Generation> f : threads.invokeAll(calls)) {
+                    replies.add(f.get());
+                }
+            }
+            double seconds = (System.nanoTime() - begin) / 1e9;
+            long generated = replies.stream().mapToLong(g -> g.done().completionTokens()).sum();
+            double[] msPerToken = replies.stream().mapToDouble(g -> 1e3 / g.done().tokensPerSecond()).toArray();
+            double[] ttft = replies.stream().mapToDouble(g -> g.done().timeToFirstToken().toNanos() / 1e6).toArray();
+            sampleMemory(device);
+            out.put(Integer.toString(n), Map.of(
+                    "tokens_per_s", round(generated / seconds),
+                    "ms_per_token_median", round(median(msPerToken)),
+                    "time_to_first_token_ms_median", round(median(ttft)),
+                    "generated", generated));
+        }
+        return out;
+    }
+
+    private void sampleMemory(Device device) {
+        if (device.isGpu()) {
+            peakDeviceBytes = Math.max(peakDeviceBytes, CudaUtils.getGpuMemory(device).getCommitted());
+        }
+    }
+
+    /** Ids drawn away from the special tokens at either end of the vocabulary. */
+    private int[] randomIds(ModelConfig c, int length) {
+        int[] ids = new int[length];
+        for (int i = 0; i < length; i++) {
+            ids[i] = 100 + random.nextInt(Math.min(c.vocabSize(), 60_000) - 200);
+        }
+        return ids;
+    }
+
+    private static int max(List<Integer> values) {
+        return values.stream().mapToInt(Integer::intValue).max().orElseThrow();
+    }
+
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    static double round(double value) {
+        return Math.round(value * 100) / 100.0;
+    }
+
+    /** The shapes by name, and a loaded model with its tokenizer. */
+    static final class Shapes {
+
+        static final List<String> NAMES = List.of("chatglm3-6b", "qwen2.5-0.5b", "qwen2.5-7b", "llama-3.1-8b");
+
+        /** A model, the tokenizer the engine streams its text through, and where they run. */
+        record Loaded(String name, CausalLM model, Tokenizer tokenizer, Device device, String deviceName, String dtype)
+                implements AutoCloseable {
+            @Override
+            public void close() {
+                tokenizer.close();
+                model.close();
+            }
+        }
+
+        static Loaded load(Options options, int slots, int context) throws IOException {
+            if (options.model() != null) {
+                CausalLM model = ModelLoader.load(options.model(), options.device(), options.dtype(), slots, context);
+                return loaded(options.model().getFileName().toString(), model,
+                        BenchTokenizer.withoutStops(Tokenizers.load(options.model())), options);
+            }
+            if (!NAMES.contains(options.shape())) {
+                throw new IllegalArgumentException("unknown shape " + options.shape() + "; known: " + NAMES);
+            }
+            Path dir = Files.createTempDirectory("resident-bench");
+            try (InputStream config = Shapes.class.getResourceAsStream(options.shape() + ".json")) {
+                Files.copy(config, dir.resolve("config.json"));
+            }
+            ModelConfig config = ModelLoader.readConfig(dir);
+            CausalLM model = ModelLoader.random(config, 1, options.device(), options.dtype(), slots, context);
+            return loaded(options.shape() + " (random weights)", model, BenchTokenizer.withoutStops(BenchTokenizer.qwen3()), options);
+        }
+
+        private static Loaded loaded(String name, CausalLM model, Tokenizer tokenizer, Options options) {
+            Device device = ModelLoader.device(options.device());
+            String deviceName = device.isGpu()
+                    ? "cuda:" + device.getDeviceId() + " (compute capability " + CudaUtils.getComputeCapability(device.getDeviceId()) + ")"
+                    : "cpu (" + Runtime.getRuntime().availableProcessors() + " threads)";
+            String dtype = ModelLoader.dtype(options.dtype(), device, model.config().dtype()).name().toLowerCase(Locale.ROOT);
+            return new Loaded(name, model, tokenizer, device, deviceName, dtype);
+        }
+    }
+}

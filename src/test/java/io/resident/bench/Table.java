@@ -1,0 +1,32 @@
+package io.resident.bench;
+
+import java.util.Map;
+
+/** A benchmark report as Markdown tables, ready for docs/benchmarks.md. */
+final class Table {
+
+    private Table() {}
+
+    @SuppressWarnings("unchecked")
+    static String of(Map<String, Object> report) {
+        StringBuilder out = new StringBuilder();
+        out.append(String.format("%s on %s, %s, %,d parameters, %d slots x %d positions, prefill chunk %s%n",
+                report.get("model"), report.get("device"), report.get("dtype"), report.get("parameters"),
+                report.get("slots"), report.get("context"), report.get("prefill_chunk")));
+        out.append(String.format("load to ready (in-process, warm-up included): %s s; peak device memory: %.2f GiB;"
+                + " one small native op: %s us%n%n", report.get("load_to_ready_s"),
+                ((Number) report.get("peak_device_memory_bytes")).longValue() / (double) (1L << 30), report.get("native_op_us")));
+        out.append("| prompt tokens | time to first token, ms | prefill tokens/s |\n| --- | --- | --- |\n");
+        ((Map<String, Map<String, Object>>) report.get("time_to_first_token_ms")).forEach((length, row) ->
+                out.append(String.format("| %s | %s | %s |%n", length, row.get("ms"), row.get("prefill_tokens_per_s"))));
+        out.append("\n| decode batch | ms per step | tokens/s |\n| --- | --- | --- |\n");
+        ((Map<String, Map<String, Object>>) report.get("decode_ms_per_step")).forEach((batch, row) ->
+                out.append(String.format("| %s | %s | %s |%n", batch, row.get("ms"), row.get("tokens_per_s"))));
+        out.append("\n| concurrent streams | aggregate tokens/s | per-stream ms/token (median) | TTFT ms (median) |\n"
+                + "| --- | --- | --- | --- |\n");
+        ((Map<String, Map<String, Object>>) report.get("streams")).forEach((n, row) ->
+                out.append(String.format("| %s | %s | %s | %s |%n", n, row.get("tokens_per_s"), row.get("ms_per_token_median"),
+                        row.get("time_to_first_token_ms_median"))));
+        return out.toString();
+    }
+}
