@@ -33,7 +33,8 @@ final class Sequence {
         this.submittedNanos = submittedNanos;
     }
 
+    /** The whole prompt is in the cache (afterwards each step appends one generated token). */
     boolean prefilled() {
-        return cached == prompt.length;
+        return cached >= prompt.length;
     }
 }
