@@ -3,6 +3,7 @@ package io.resident;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.resident.model.Fixtures;
 import java.io.IOException;
@@ -19,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +40,7 @@ class StartupIT {
             service.awaitReady();
             assertTrue(service.output().contains("DEMO MODEL"), service.output());
             assertTrue(service.get("/q/health/ready").contains("resident-demo"));
+            assertReadyLine(service, "resident-demo \\(qwen2, DEMO: random weights\\), 9,798,208 parameters");
         }
     }
 
@@ -47,14 +50,55 @@ class StartupIT {
         try (Service service = start(Map.of("RESIDENT_MODEL", fixture.toString()))) {
             service.awaitReady();
             assertTrue(service.get("/q/health/ready").contains("\"id\": \"chatglm3-6b-tiny\""), service.output());
+            // the parameter count of ChatGLMTest.readsTheChatGLMConfig
+            assertReadyLine(service, "chatglm3-6b-tiny \\(chatglm\\), 193,088 parameters");
         }
+    }
+
+    /** The ready line: what is served, its parameters, dtype and device, load and warm-up times, memory in use. */
+    private static void assertReadyLine(Service service, String model) {
+        String line = service.output().lines().filter(l -> l.contains("Ready: ")).findFirst().orElseThrow(
+                () -> new AssertionError("no ready line:\n" + service.output()));
+        assertTrue(line.matches(".*Ready: " + model + ", float32 on cpu, \\d+ slots x \\d+ positions;"
+                + " load \\d+\\.\\d\\d s, warm-up \\d+\\.\\d\\d s, process memory \\d+\\.\\d\\d GiB"), line);
+    }
+
+    @Test
+    void aJavaOlderThan21SaysWhichJavaItNeeds() throws Exception {
+        Path old = olderJdk();
+        Process process = new ProcessBuilder(old.resolve("bin/java").toString(), "-jar", JAR.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(1, process.exitValue(), output);
+        assertEquals(1, output.lines().count(), output);
+        assertTrue(output.startsWith("startup failed: resident needs Java 21 or newer, and " + old + " is Java "), output);
+    }
+
+    /** A JDK older than 21 in /usr/lib/jvm (this machine's java 17); the test is skipped where there is none. */
+    private static Path olderJdk() throws IOException {
+        Path jvms = Path.of("/usr/lib/jvm");
+        assumeTrue(Files.isDirectory(jvms), "no /usr/lib/jvm");
+        try (Stream<Path> homes = Files.list(jvms)) {
+            for (Path home : homes.sorted().toList()) {
+                Path release = home.resolve("release");
+                if (Files.isRegularFile(release) && Files.isExecutable(home.resolve("bin/java")) && !Files.isSymbolicLink(home)) {
+                    var version = Pattern.compile("JAVA_VERSION=\"(\\d+)").matcher(Files.readString(release));
+                    if (version.find() && Integer.parseInt(version.group(1)) < 21) {
+                        return home;
+                    }
+                }
+            }
+        }
+        assumeTrue(false, "no JDK older than 21 in /usr/lib/jvm");
+        return null;
     }
 
     @Test
     void missingConfigJson() throws Exception {
         Path dir = brokenCopy("no-config");
         Files.delete(dir.resolve("config.json"));
-        assertRefused(Map.of("RESIDENT_MODEL", dir.toString()), dir + " has no config.json");
+        assertRefused(Map.of("RESIDENT_MODEL", dir.toString()), "startup failed: The directory " + dir + " has no config.json");
     }
 
     @Test
@@ -98,8 +142,8 @@ class StartupIT {
             int exit = service.awaitExit();
             assertNotEquals(0, exit, service.output());
             List<String> failures = service.output().lines().filter(line -> line.contains("startup failed: ")).toList();
-            assertTrue(failures.stream().anyMatch(line -> line.contains(reason)),
-                    "no startup-failed line names \"" + reason + "\":\n" + service.output());
+            assertEquals(1, failures.size(), "one problem, one line:\n" + service.output());
+            assertTrue(failures.get(0).contains(reason), "the startup-failed line does not name \"" + reason + "\":\n" + service.output());
         }
     }
 
