@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +29,17 @@ class TokenizersTest {
     void otherModelsGetTheirTokenizerJson() {
         try (Tokenizer t = Tokenizers.load(TestFiles.npmModels("qwen3"))) {
             assertInstanceOf(HfTokenizer.class, t);
+        }
+    }
+
+    @Test
+    void eosIdsOfConfigAndGenerationConfigStopAReply() throws IOException {
+        Files.copy(TestFiles.npmModels("qwen3").resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.copy(TestFiles.npmModels("qwen3").resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
+        Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"qwen2\", \"eos_token_id\": 151643}");
+        Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [151645, 151643, 151336]}");
+        try (Tokenizer t = Tokenizers.load(dir)) {
+            assertEquals(Set.of(151643, 151645, 151336), t.stopIds());
         }
     }
 
