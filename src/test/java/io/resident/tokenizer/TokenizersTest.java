@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.resident.model.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,7 @@ class TokenizersTest {
 
     @Test
     void chatglmConfigWithTokenizerModelGetsTheSentencePieceTokenizer() {
-        try (Tokenizer t = Tokenizers.load(TestFiles.fixtures().resolve("chatglm3-6b-tiny"))) {
+        try (Tokenizer t = Tokenizers.load(Fixtures.shared("chatglm3-6b-tiny"))) {
             assertInstanceOf(ChatGlm3Tokenizer.class, t);
         }
     }
