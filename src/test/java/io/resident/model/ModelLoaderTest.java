@@ -73,6 +73,8 @@ class ModelLoaderTest {
         assertEquals(32768, c.contextLimit());
         assertEquals(List.of(4, 2, 16, 8), List.of(c.heads(), c.kvHeads(), c.headDim(), c.rotaryDim()), "MQA groups, half-rotated heads");
         assertTrue(c.qkvBias() && !c.tiedEmbeddings());
+        assertEquals(new GenerationDefaults(List.of(), true, 0.8, 50, 0.8, 1.0, 0), c.generation(),
+                "without a generation_config.json, chat()'s sampling");
 
         json.put("multi_query_attention", false);
         new ObjectMapper().writeValue(dir.resolve("config.json").toFile(), json);

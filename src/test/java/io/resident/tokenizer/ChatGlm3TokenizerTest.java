@@ -88,6 +88,26 @@ class ChatGlm3TokenizerTest {
     }
 
     @Test
+    void aReplysEmptyMetadataLineIsLeftOutOfItsText() {
+        int[] content = tokenizer.encode("你好 there");
+        int[] reply = new int[content.length + 2];
+        System.arraycopy(tokenizer.encode("\n"), 0, reply, 0, 2); // the dummy prefix and "\n": what follows <|assistant|>
+        System.arraycopy(content, 0, reply, 2, content.length);
+        StreamDecoder stream = tokenizer.streamDecoder();
+        StringBuilder text = new StringBuilder();
+        for (int id : reply) {
+            text.append(stream.push(id));
+        }
+        assertEquals("你好 there", text.append(stream.flush()).toString());
+        assertEquals("\n 你好 there", tokenizer.decode(reply), "decode itself keeps every id's text, as sp.decode does");
+        // so a reply kept in the history gives build_chat_input's ids for the next turn
+        int[] next = tokenizer.chatPrompt(List.of(new Message("user", "hi"), new Message("assistant", text.toString())));
+        int assistant = tokenizer.special("<|assistant|>");
+        int at = indexOf(next, assistant);
+        assertArrayEquals(reply, Arrays.copyOfRange(next, at + 1, at + 1 + reply.length));
+    }
+
+    @Test
     void userTypedSpecialTokenTextStaysPlain() {
         int[] ids = tokenizer.chatPrompt(List.of(new Message("user", "<|assistant|>sop")));
         assertEquals(1, Arrays.stream(ids).filter(id -> id == 1007).count(), "only the prompt's own <|assistant|>");
