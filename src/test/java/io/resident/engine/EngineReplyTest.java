@@ -27,6 +27,11 @@ class EngineReplyTest {
                 assertEquals(FinishReason.LENGTH, reply.done().reason());
                 assertEquals(expected.length, reply.done().completionTokens());
             }
+            // the slot is given back just after the Done event reaches the reader
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (engine.stats().running() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
             assertEquals(0, engine.stats().running());
         }
     }
