@@ -8,15 +8,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.resident.model.Fixtures;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -28,15 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
 /** Starts the packaged service as an operator would (java -jar) and checks how it comes up, or why it refuses to. */
 class StartupIT {
 
-    private static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar");
-    private static final Duration READY_WITHIN = Duration.ofSeconds(60);
+    private static final Path JAR = ServiceProcess.JAR;
 
     @TempDir
     Path temp;
 
     @Test
     void demoModelWhenNothingIsConfigured() throws Exception {
-        try (Service service = start(Map.of("HF_HOME", temp.resolve("hf").toString(), "HF_HUB_OFFLINE", "1"))) {
+        try (ServiceProcess service = start(Map.of("HF_HOME", temp.resolve("hf").toString(), "HF_HUB_OFFLINE", "1"))) {
             String first = service.awaitReady();
             // the HTTP server opens while the model still loads (seconds for the demo's tokenizer and weights)
             assertTrue(first.startsWith("503 ") && first.contains("\"state\": \"LOADING\""), "readiness while loading: " + first);
@@ -49,7 +41,7 @@ class StartupIT {
     @Test
     void chatGlmFixtureDirectory() throws Exception {
         Path fixture = Fixtures.shared("chatglm3-6b-tiny");
-        try (Service service = start(Map.of("RESIDENT_MODEL", fixture.toString()))) {
+        try (ServiceProcess service = start(Map.of("RESIDENT_MODEL", fixture.toString()))) {
             service.awaitReady();
             assertTrue(service.get("/q/health/ready").contains("\"id\": \"chatglm3-6b-tiny\""), service.output());
             // the parameter count of ChatGLMTest.readsTheChatGLMConfig
@@ -58,7 +50,7 @@ class StartupIT {
     }
 
     /** The ready line: what is served, its parameters, dtype and device, load and warm-up times, memory in use. */
-    private static void assertReadyLine(Service service, String model) {
+    private static void assertReadyLine(ServiceProcess service, String model) {
         String line = service.output().lines().filter(l -> l.contains("Ready: ")).findFirst().orElseThrow(
                 () -> new AssertionError("no ready line:\n" + service.output()));
         assertTrue(line.matches(".*Ready: " + model + ", float32 on cpu, \\d+ slots x \\d+ positions;"
@@ -140,7 +132,7 @@ class StartupIT {
 
     /** The service exits non-zero, and its log names the problem on one "startup failed" line. */
     private void assertRefused(Map<String, String> env, String reason) throws Exception {
-        try (Service service = start(env)) {
+        try (ServiceProcess service = start(env)) {
             int exit = service.awaitExit();
             assertNotEquals(0, exit, service.output());
             List<String> failures = service.output().lines().filter(line -> line.contains("startup failed: ")).toList();
@@ -161,78 +153,7 @@ class StartupIT {
         return dir;
     }
 
-    private Service start(Map<String, String> env) throws IOException {
-        assertTrue(Files.isRegularFile(JAR), JAR + " is missing: the integration tests run after ./mvnw package");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        String java = ProcessHandle.current().info().command().orElse("java");
-        // DJL offline: libtorch and its JNI library must come from the app's own jars, never from a download
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx1g", "-Dai.djl.offline=true", "-jar", JAR.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(temp.resolve("service-" + port + ".log").toFile());
-        Map<String, String> environment = builder.environment();
-        environment.keySet().removeIf(key -> key.startsWith("RESIDENT_") || key.startsWith("HF_"));
-        environment.put("HF_HOME", temp.resolve("empty-hf-home").toString());
-        environment.putAll(new HashMap<>(env));
-        environment.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-        environment.put("QUARKUS_HTTP_HOST", "127.0.0.1");
-        return new Service(builder.start(), port, temp.resolve("service-" + port + ".log"));
-    }
-
-    private record Service(Process process, int port, Path log) implements AutoCloseable {
-
-        String output() {
-            try {
-                return Files.readString(log);
-            } catch (IOException e) {
-                return "(no output: " + e + ")";
-            }
-        }
-
-        String get(String path) throws IOException, InterruptedException {
-            HttpResponse<String> response = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return response.statusCode() + " " + response.body();
-        }
-
-        /** Waits for readiness; returns the first answer the readiness probe gave. */
-        String awaitReady() throws InterruptedException {
-            long deadline = System.nanoTime() + READY_WITHIN.toNanos();
-            String first = null;
-            while (System.nanoTime() < deadline) {
-                if (!process.isAlive()) {
-                    throw new AssertionError("the service exited with " + process.exitValue() + ":\n" + output());
-                }
-                try {
-                    String answer = get("/q/health/ready");
-                    first = first == null ? answer : first;
-                    if (answer.startsWith("200 ")) {
-                        return first;
-                    }
-                } catch (IOException e) {
-                    // not listening yet
-                }
-                Thread.sleep(250);
-            }
-            throw new AssertionError("not ready within " + READY_WITHIN + ":\n" + output());
-        }
-
-        int awaitExit() throws InterruptedException {
-            boolean exited = process.waitFor(READY_WITHIN.toSeconds(), TimeUnit.SECONDS);
-            assertTrue(exited, "the service did not exit within " + READY_WITHIN + ":\n" + output());
-            return process.exitValue();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-            assertEquals(false, process.isAlive());
-        }
+    private ServiceProcess start(Map<String, String> env) throws IOException {
+        return ServiceProcess.start(env, temp);
     }
 }
