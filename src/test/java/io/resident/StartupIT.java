@@ -3,22 +3,17 @@ package io.resident;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.resident.model.Fixtures;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,35 +21,78 @@ import org.junit.jupiter.api.io.TempDir;
 /** Starts the packaged service as an operator would (java -jar) and checks how it comes up, or why it refuses to. */
 class StartupIT {
 
-    private static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar");
-    private static final Duration READY_WITHIN = Duration.ofSeconds(60);
+    private static final Path JAR = ServiceProcess.JAR;
 
     @TempDir
     Path temp;
 
     @Test
     void demoModelWhenNothingIsConfigured() throws Exception {
-        try (Service service = start(Map.of("HF_HOME", temp.resolve("hf").toString(), "HF_HUB_OFFLINE", "1"))) {
-            service.awaitReady();
+        try (ServiceProcess service = start(Map.of("HF_HOME", temp.resolve("hf").toString(), "HF_HUB_OFFLINE", "1"))) {
+            String first = service.awaitReady();
+            // the HTTP server opens while the model still loads (seconds for the demo's tokenizer and weights)
+            assertTrue(first.startsWith("503 ") && first.contains("\"state\": \"LOADING\""), "readiness while loading: " + first);
             assertTrue(service.output().contains("DEMO MODEL"), service.output());
             assertTrue(service.get("/q/health/ready").contains("resident-demo"));
+            assertReadyLine(service, "resident-demo \\(qwen2, DEMO: random weights\\), 9,798,208 parameters");
         }
     }
 
     @Test
     void chatGlmFixtureDirectory() throws Exception {
         Path fixture = Fixtures.shared("chatglm3-6b-tiny");
-        try (Service service = start(Map.of("RESIDENT_MODEL", fixture.toString()))) {
+        try (ServiceProcess service = start(Map.of("RESIDENT_MODEL", fixture.toString()))) {
             service.awaitReady();
             assertTrue(service.get("/q/health/ready").contains("\"id\": \"chatglm3-6b-tiny\""), service.output());
+            // the parameter count of ChatGLMTest.readsTheChatGLMConfig
+            assertReadyLine(service, "chatglm3-6b-tiny \\(chatglm\\), 193,088 parameters");
         }
+    }
+
+    /** The ready line: what is served, its parameters, dtype and device, load and warm-up times, memory in use. */
+    private static void assertReadyLine(ServiceProcess service, String model) {
+        String line = service.output().lines().filter(l -> l.contains("Ready: ")).findFirst().orElseThrow(
+                () -> new AssertionError("no ready line:\n" + service.output()));
+        assertTrue(line.matches(".*Ready: " + model + ", float32 on cpu, \\d+ slots x \\d+ positions;"
+                + " load \\d+\\.\\d\\d s, warm-up \\d+\\.\\d\\d s, process memory \\d+\\.\\d\\d GiB"), line);
+    }
+
+    @Test
+    void aJavaOlderThan21SaysWhichJavaItNeeds() throws Exception {
+        Path old = olderJdk();
+        Process process = new ProcessBuilder(old.resolve("bin/java").toString(), "-jar", JAR.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(1, process.exitValue(), output);
+        assertEquals(1, output.lines().count(), output);
+        assertTrue(output.startsWith("startup failed: resident needs Java 21 or newer, and " + old + " is Java "), output);
+    }
+
+    /** A JDK older than 21 in /usr/lib/jvm (this machine's java 17); the test is skipped where there is none. */
+    private static Path olderJdk() throws IOException {
+        Path jvms = Path.of("/usr/lib/jvm");
+        assumeTrue(Files.isDirectory(jvms), "no /usr/lib/jvm");
+        try (Stream<Path> homes = Files.list(jvms)) {
+            for (Path home : homes.sorted().toList()) {
+                Path release = home.resolve("release");
+                if (Files.isRegularFile(release) && Files.isExecutable(home.resolve("bin/java")) && !Files.isSymbolicLink(home)) {
+                    var version = Pattern.compile("JAVA_VERSION=\"(\\d+)").matcher(Files.readString(release));
+                    if (version.find() && Integer.parseInt(version.group(1)) < 21) {
+                        return home;
+                    }
+                }
+            }
+        }
+        assumeTrue(false, "no JDK older than 21 in /usr/lib/jvm");
+        return null;
     }
 
     @Test
     void missingConfigJson() throws Exception {
         Path dir = brokenCopy("no-config");
         Files.delete(dir.resolve("config.json"));
-        assertRefused(Map.of("RESIDENT_MODEL", dir.toString()), dir + " has no config.json");
+        assertRefused(Map.of("RESIDENT_MODEL", dir.toString()), "startup failed: The directory " + dir + " has no config.json");
     }
 
     @Test
@@ -94,12 +132,12 @@ class StartupIT {
 
     /** The service exits non-zero, and its log names the problem on one "startup failed" line. */
     private void assertRefused(Map<String, String> env, String reason) throws Exception {
-        try (Service service = start(env)) {
+        try (ServiceProcess service = start(env)) {
             int exit = service.awaitExit();
             assertNotEquals(0, exit, service.output());
             List<String> failures = service.output().lines().filter(line -> line.contains("startup failed: ")).toList();
-            assertTrue(failures.stream().anyMatch(line -> line.contains(reason)),
-                    "no startup-failed line names \"" + reason + "\":\n" + service.output());
+            assertEquals(1, failures.size(), "one problem, one line:\n" + service.output());
+            assertTrue(failures.get(0).contains(reason), "the startup-failed line does not name \"" + reason + "\":\n" + service.output());
         }
     }
 
@@ -115,73 +153,7 @@ class StartupIT {
         return dir;
     }
 
-    private Service start(Map<String, String> env) throws IOException {
-        assertTrue(Files.isRegularFile(JAR), JAR + " is missing: the integration tests run after ./mvnw package");
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx1g", "-jar", JAR.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(temp.resolve("service-" + port + ".log").toFile());
-        Map<String, String> environment = builder.environment();
-        environment.keySet().removeIf(key -> key.startsWith("RESIDENT_") || key.startsWith("HF_"));
-        environment.put("HF_HOME", temp.resolve("empty-hf-home").toString());
-        environment.putAll(new HashMap<>(env));
-        environment.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-        environment.put("QUARKUS_HTTP_HOST", "127.0.0.1");
-        return new Service(builder.start(), port, temp.resolve("service-" + port + ".log"));
-    }
-
-    private record Service(Process process, int port, Path log) implements AutoCloseable {
-
-        String output() {
-            try {
-                return Files.readString(log);
-            } catch (IOException e) {
-                return "(no output: " + e + ")";
-            }
-        }
-
-        String get(String path) throws IOException, InterruptedException {
-            HttpResponse<String> response = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            return response.statusCode() + " " + response.body();
-        }
-
-        void awaitReady() throws InterruptedException {
-            long deadline = System.nanoTime() + READY_WITHIN.toNanos();
-            while (System.nanoTime() < deadline) {
-                if (!process.isAlive()) {
-                    throw new AssertionError("the service exited with " + process.exitValue() + ":\n" + output());
-                }
-                try {
-                    if (get("/q/health/ready").startsWith("200 ")) {
-                        return;
-                    }
-                } catch (IOException e) {
-                    // not listening yet
-                }
-                Thread.sleep(250);
-            }
-            throw new AssertionError("not ready within " + READY_WITHIN + ":\n" + output());
-        }
-
-        int awaitExit() throws InterruptedException {
-            boolean exited = process.waitFor(READY_WITHIN.toSeconds(), TimeUnit.SECONDS);
-            assertTrue(exited, "the service did not exit within " + READY_WITHIN + ":\n" + output());
-            return process.exitValue();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-            assertEquals(false, process.isAlive());
-        }
+    private ServiceProcess start(Map<String, String> env) throws IOException {
+        return ServiceProcess.start(env, temp);
     }
 }

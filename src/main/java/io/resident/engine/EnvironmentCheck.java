@@ -3,6 +3,7 @@ package io.resident.engine;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.LibUtils;
 import ai.djl.util.cuda.CudaUtils;
 import io.resident.model.ModelConfig;
 import io.resident.model.ModelLoadException;
@@ -11,33 +12,29 @@ import io.resident.tokenizer.Tokenizer;
 import io.resident.tokenizer.TokenizerLoadException;
 import io.resident.tokenizer.Tokenizers;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /** The checks startup makes before it loads anything big; each failure is a StartupException with one line per problem. */
 final class EnvironmentCheck {
 
     private static final Logger LOG = Logger.getLogger(EnvironmentCheck.class);
-    static final int MIN_JAVA = 21;
     /** Covers ASCII, CJK, an emoji and digits: a tokenizer that cannot return it unchanged is broken. */
     static final String ROUND_TRIP_TEXT = "Hello, 世界! resident 123 👋";
+    private static final Pattern VERSION = Pattern.compile("(\\d+)\\.(\\d+)(\\..*)?");
 
     private EnvironmentCheck() {}
 
-    static void requireJava() {
-        int feature = Runtime.version().feature();
-        if (feature < MIN_JAVA) {
-            throw new StartupException("Java " + MIN_JAVA + " or newer is needed, this is Java " + feature
-                    + ": run with a newer JDK (./mvnw finds one) or set JAVA_HOME");
-        }
-    }
-
-    /** Loads libtorch through DJL and checks that the requested device exists. */
+    /** Loads libtorch through DJL, checks its version, and checks that the requested device exists. */
     static Device requireDevice(String requested) {
         Engine engine;
         try {
@@ -45,14 +42,49 @@ final class EnvironmentCheck {
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             throw new StartupException("libtorch could not be loaded by DJL's PyTorch engine: " + e.getMessage());
         }
-        LOG.infof("Java %s, DJL %s with libtorch %s, %d CUDA GPU(s) visible", Runtime.version(), Engine.getDjlVersion(),
-                engine.getVersion(), engine.getGpuCount());
+        String builtFor = libtorchBuiltFor(engine);
+        LOG.infof("Java %s, DJL %s with libtorch %s from %s, %d CUDA GPU(s) visible", Runtime.version(), Engine.getDjlVersion(),
+                engine.getVersion(), LibUtils.getLibtorchPath(), engine.getGpuCount());
+        String problem = libtorchProblem(engine.getVersion(), builtFor);
+        if (problem != null) {
+            throw new StartupException(problem);
+        }
+        if (!engine.getVersion().equals(builtFor)) {
+            LOG.warnf("libtorch %s is not the %s that DJL %s's JNI library is built for: it works only with a JNI library"
+                    + " compiled against %s (docs/deployment.md)", engine.getVersion(), builtFor, Engine.getDjlVersion(), engine.getVersion());
+        }
         try {
             return ModelLoader.device(requested);
         } catch (IllegalArgumentException e) {
             throw new StartupException("RESIDENT_DEVICE=" + requested + ": " + e.getMessage()
                     + (engine.getGpuCount() == 0 ? "; use RESIDENT_DEVICE=cpu (or auto) on a machine without a GPU" : ""));
         }
+    }
+
+    /** Why the libtorch DJL loaded cannot serve, or null: resident needs libtorch 2.x. */
+    static String libtorchProblem(String loaded, String builtFor) {
+        Matcher version = VERSION.matcher(loaded == null ? "" : loaded);
+        String fix = "unset PYTORCH_VERSION and PYTORCH_LIBRARY_PATH to use the libtorch " + builtFor + " DJL is built for";
+        if (!version.matches()) {
+            return "DJL's PyTorch engine reports libtorch version \"" + loaded + "\", which is no version: " + fix;
+        }
+        if (Integer.parseInt(version.group(1)) < 2) {
+            return "libtorch " + loaded + " is too old: resident needs libtorch 2.x; " + fix;
+        }
+        return null;
+    }
+
+    /** The libtorch version DJL's PyTorch engine was released with (its pytorch-engine.properties). */
+    private static String libtorchBuiltFor(Engine engine) {
+        Properties properties = new Properties();
+        try (InputStream in = engine.getClass().getClassLoader().getResourceAsStream("pytorch-engine.properties")) {
+            if (in != null) {
+                properties.load(in);
+            }
+        } catch (IOException e) {
+            LOG.debug("no pytorch-engine.properties", e);
+        }
+        return properties.getProperty("pytorch_version", "unknown");
     }
 
     static DataType requireDtype(String requested, Device device, ModelConfig config) {

@@ -6,6 +6,7 @@ import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.resident.ResidentConfig;
+import io.resident.hub.HubException;
 import io.resident.hub.ModelResolver;
 import io.resident.hub.Resolved;
 import io.resident.model.CausalLM;
@@ -80,6 +81,8 @@ public class ModelHolder {
             state = State.READY;
         } catch (StartupException e) {
             fail(e.problems());
+        } catch (HubException e) {
+            fail(List.of(e.getMessage())); // its message says what to do already
         } catch (RuntimeException | Error e) {
             LOG.debug("startup failure", e);
             fail(List.of(e.getClass().getSimpleName() + ": " + e.getMessage()));
@@ -96,7 +99,6 @@ public class ModelHolder {
     }
 
     private ServedModel start() throws InterruptedException {
-        EnvironmentCheck.requireJava();
         Device device = EnvironmentCheck.requireDevice(config.device());
         Resolved resolved = resolver.resolve(config.model().orElse(null));
 

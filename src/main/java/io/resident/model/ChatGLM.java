@@ -13,6 +13,8 @@ import java.util.List;
 final class ChatGLM implements Family {
 
     static final ChatGLM INSTANCE = new ChatGLM();
+    /** What chat() samples with, as ChatGLM3 ships no generation_config.json: temperature 0.8, top-p 0.8, HF's top-k 50. */
+    static final GenerationDefaults CHAT_DEFAULTS = new GenerationDefaults(List.of(), true, 0.8, 50, 0.8, 1.0, 0);
 
     @Override
     public ModelConfig config(ConfigJson json, GenerationDefaults generation) {
@@ -23,6 +25,7 @@ final class ChatGLM implements Family {
         }
         int heads = json.integer("num_attention_heads");
         int headDim = json.integer("kv_channels", json.integer("hidden_size") / heads);
+        GenerationDefaults defaults = generation == GenerationDefaults.NONE ? CHAT_DEFAULTS : generation;
         return new ModelConfig(
                 "chatglm",
                 json.integer("padded_vocab_size"),
@@ -33,7 +36,7 @@ final class ChatGLM implements Family {
                 headDim,
                 json.integer("ffn_hidden_size"),
                 json.integer("seq_length"),
-                Llama.eos(json, generation),
+                Llama.eos(json, defaults),
                 json.dtype(),
                 10000.0 * json.number("rope_ratio", 1.0),
                 headDim / 2,
@@ -42,7 +45,7 @@ final class ChatGLM implements Family {
                 json.flag("add_qkv_bias", false),
                 false,
                 0,
-                generation);
+                defaults);
     }
 
     @Override

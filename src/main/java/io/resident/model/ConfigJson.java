@@ -3,6 +3,7 @@ package io.resident.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /** Typed reads of config.json keys; a missing required key is a ModelLoadException naming it. */
 record ConfigJson(JsonNode json) {
@@ -15,25 +16,26 @@ record ConfigJson(JsonNode json) {
         return node.asInt();
     }
 
-    /** The value, or the default when the key is absent or null. */
     int integer(String key, int absent) {
-        JsonNode node = json.get(key);
-        return node == null || node.isNull() ? absent : node.asInt();
+        return valueOr(key, absent, JsonNode::asInt);
     }
 
     double number(String key, double absent) {
-        JsonNode node = json.get(key);
-        return node == null || node.isNull() ? absent : node.asDouble();
+        return valueOr(key, absent, JsonNode::asDouble);
     }
 
     boolean flag(String key, boolean absent) {
-        JsonNode node = json.get(key);
-        return node == null || node.isNull() ? absent : node.asBoolean();
+        return valueOr(key, absent, JsonNode::asBoolean);
     }
 
     String text(String key, String absent) {
+        return valueOr(key, absent, JsonNode::asText);
+    }
+
+    /** The key's value, or the default when the key is absent or null. */
+    private <T> T valueOr(String key, T absent, Function<JsonNode, T> read) {
         JsonNode node = json.get(key);
-        return node == null || node.isNull() ? absent : node.asText();
+        return node == null || node.isNull() ? absent : read.apply(node);
     }
 
     /** An id or a list of ids (eos_token_id takes both forms). */

@@ -86,18 +86,43 @@ final class ChatGlm3Tokenizer implements Tokenizer {
         return sp.piece(id).replace(SentencePieceModel.SPACE, ' ');
     }
 
+    /**
+     * A reply's text as chat() returns it: the model opens each reply with its metadata line, empty for a plain answer
+     * (a "\n" right after <|assistant|>); that line and the whitespace before the content are left out, as chat()'s
+     * split and strip do, so that the reply and the history built from it hold the content alone.
+     */
     @Override
     public StreamDecoder streamDecoder() {
         SentencePieceModel.Decoder decoder = sp.decoder();
         return new StreamDecoder() {
+            private boolean opening = true;  // nothing shown yet
+            private boolean metadata = true; // the metadata line may still come
+
             @Override
             public String push(int id) {
-                return isText(id) ? decoder.push(id) : "";
+                return content(isText(id) ? decoder.push(id) : "");
             }
 
             @Override
             public String flush() {
-                return decoder.flush();
+                return content(decoder.flush());
+            }
+
+            private String content(String text) {
+                if (!opening || text.isEmpty()) {
+                    return text;
+                }
+                if (metadata) {
+                    metadata = false;
+                    if (!text.startsWith("\n")) {
+                        opening = false; // a named metadata line (a tool call) stays in the text
+                        return text;
+                    }
+                    text = text.substring(1);
+                }
+                String stripped = text.stripLeading();
+                opening = stripped.isEmpty();
+                return stripped;
             }
         };
     }

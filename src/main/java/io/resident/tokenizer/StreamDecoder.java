@@ -2,7 +2,8 @@ package io.resident.tokenizer;
 
 /**
  * Turns a reply's ids into text as soon as the text is final: never half a UTF-8 character, and the pieces
- * returned join to exactly {@code decode(allIds)}. One instance per reply, not thread-safe.
+ * returned join to exactly {@code decode(allIds)}, less the opening a chat format puts before every reply
+ * (ChatGLM3's empty metadata line). One instance per reply, not thread-safe.
  */
 public interface StreamDecoder {
 

@@ -1,46 +1,28 @@
 package io.resident.engine;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import io.resident.model.Fixtures;
 import java.nio.file.Path;
-import java.util.stream.StreamSupport;
 
 /** The shared tiny ChatGLM3 fixture (made with THUDM's own code) and its golden file. */
 final class TinyChatGLM {
 
     private TinyChatGLM() {}
 
-    /** The model directory: -Dresident.shared.fixtures, else ../shared/fixtures beside the repository. */
     static Path dir() {
-        Path dir = Path.of(System.getProperty("resident.shared.fixtures", "../shared/fixtures")).resolve("chatglm3-6b-tiny");
-        assertTrue(Files.isDirectory(dir), "shared fixture " + dir.toAbsolutePath()
-                + " is missing: check out the shared folder beside the repository or set -Dresident.shared.fixtures");
-        return dir;
+        return Fixtures.shared("chatglm3-6b-tiny");
     }
 
     /** The golden conversations: prompt_ids, output_ids (greedy) and logits_first_steps. */
     static JsonNode conversations() {
-        try {
-            return new ObjectMapper().readTree(dir().resolveSibling("chatglm3-6b-tiny-golden.json").toFile()).get("conversations");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Fixtures.json(Fixtures.shared("chatglm3-6b-tiny-golden.json")).get("conversations");
     }
 
     static int[] ints(JsonNode array) {
-        return StreamSupport.stream(array.spliterator(), false).mapToInt(JsonNode::asInt).toArray();
+        return Fixtures.ints(array);
     }
 
     static float[] floats(JsonNode array) {
-        float[] values = new float[array.size()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) array.get(i).asDouble();
-        }
-        return values;
+        return Fixtures.floats(array);
     }
 }

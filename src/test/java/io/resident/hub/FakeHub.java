@@ -190,9 +190,15 @@ final class FakeHub implements AutoCloseable {
             error(exchange, 404, "RepoNotFound", "Repository not found");
             return;
         }
-        if (repo.gated() && !("Bearer " + TOKEN).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+        String authorization = exchange.getRequestHeaders().getFirst("Authorization");
+        if (repo.gated() && authorization == null) {
             error(exchange, 401, "GatedRepo", "Access to model " + id + " is restricted. You must have access to it"
                     + " and be authenticated to access it. Please log in.");
+            return;
+        }
+        if (repo.gated() && !("Bearer " + TOKEN).equals(authorization)) {
+            // the Hub's answer to a valid token whose account has not been granted access
+            error(exchange, 403, "GatedRepo", "Access to model " + id + " is restricted and you are not in the authorized list.");
             return;
         }
         byte[] content = repo.files().get(file);

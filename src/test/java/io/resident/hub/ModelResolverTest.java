@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.resident.hub.FakeHub.Request;
@@ -189,6 +190,45 @@ class ModelResolverTest {
         assertFalse(withToken.isEmpty());
         assertTrue(withToken.stream().allMatch(r -> r.server().equals("hub") && r.authorization().equals("Bearer " + FakeHub.TOKEN)),
                 "the token goes to the Hub, never to the CDN");
+    }
+
+    @Test
+    void aTokenWithoutAccessToAGatedModelIsToldToAskForIt() {
+        hub.add(new FakeHub.Repo("gated-org/tiny", COMMIT, files, true));
+        var otherAccount = new ModelResolver(new HubSettings(cache, hub.endpoint(), Optional.of("hf_other_account"), false), registry);
+
+        HubException error = assertThrows(HubException.class, () -> otherAccount.resolve("gated-org/tiny"));
+
+        assertTrue(error.getMessage().startsWith("gated-org/tiny is a gated model and the account of HF_TOKEN has no access yet:"
+                + " accept its conditions at " + hub.endpoint() + "/gated-org/tiny"), error.getMessage());
+        assertTrue(hub.requests("hub").stream().anyMatch(r -> "Bearer hf_other_account".equals(r.authorization())));
+    }
+
+    @Test
+    void hfEndpointPointsDownloadsAtAMirror() throws IOException {
+        HubSettings settings = HubSettings.fromEnv(Map.of("HF_ENDPOINT", hub.endpoint() + "/", "HF_HUB_CACHE", cache.toString()));
+
+        Path snapshot = directory(new ModelResolver(settings, registry).resolve(ID));
+
+        assertArrayEquals(files.get(SHARD_2), Files.readAllBytes(snapshot.resolve(SHARD_2)));
+        assertTrue(hub.requests("hub").stream().anyMatch(r -> r.path().equals("/api/models/" + ID + "/revision/main")));
+        assertTrue(hub.requests("hub").stream().anyMatch(r -> r.path().equals("/" + ID + "/resolve/" + COMMIT + "/config.json")));
+    }
+
+    @Test
+    void aDiskThatFillsUpDuringTheDownloadStopsItWithTheReason() throws IOException {
+        Path full = Path.of("/dev/full");
+        assumeTrue(Files.exists(full), "needs /dev/full (Linux)");
+        byte[] shard = files.get(SHARD_1);
+        Path blobs = Files.createDirectories(repoFolder().resolve("blobs"));
+        // the blob's partial file is where the writes go: this one answers every write with ENOSPC
+        Files.createSymbolicLink(blobs.resolve(Hashes.sha256(shard) + ".incomplete"), full);
+
+        HubException error = assertThrows(HubException.class, () -> resolver().resolve(ID));
+
+        assertTrue(error.getMessage().startsWith("The disk of " + repoFolder() + " is full while downloading " + SHARD_1 + " of " + ID
+                + ": free some space or point HF_HOME (or HF_HUB_CACHE) at a larger disk"), error.getMessage());
+        assertFalse(Files.exists(repoFolder().resolve("snapshots")), "nothing half-done in snapshots/");
     }
 
     @Test

@@ -1,7 +1,6 @@
 package io.resident.hub;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
+import io.resident.model.Fixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -10,7 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-/** The fixtures shared beside the repository (../shared/fixtures; -Dresident.shared.dir points elsewhere). */
+/** The shared fixture the fake Hub serves, and its files by name. */
 final class SharedFixtures {
 
     private SharedFixtures() {
@@ -18,13 +17,7 @@ final class SharedFixtures {
 
     /** The tiny ChatGLM3 checkpoint: config, tokenizer files, two safetensors shards and their index. */
     static Path chatglm3Tiny() {
-        Path shared = Path.of(System.getProperty("resident.shared.dir", "../shared"));
-        Path dir = shared.resolve("fixtures/chatglm3-6b-tiny").toAbsolutePath().normalize();
-        if (!Files.isDirectory(dir)) {
-            fail("The shared fixture " + dir + " is missing: the tests expect ../shared/fixtures beside the repository"
-                    + " (or -Dresident.shared.dir=<folder holding fixtures/>)");
-        }
-        return dir;
+        return Fixtures.shared("chatglm3-6b-tiny").toAbsolutePath().normalize();
     }
 
     /** Every file of a fixture directory by name. */

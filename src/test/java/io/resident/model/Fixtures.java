@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.StreamSupport;
 
-/** Locates test models: the project's own under src/test/resources/fixtures, the shared ones beside the clone. */
+/** Locates test models (the project's own under src/test/resources/fixtures, the shared ones beside the clone) and reads their JSON. */
 public final class Fixtures {
 
     private Fixtures() {}
@@ -30,7 +30,7 @@ public final class Fixtures {
         return dir;
     }
 
-    static JsonNode json(Path file) {
+    public static JsonNode json(Path file) {
         try {
             return new ObjectMapper().readTree(file.toFile());
         } catch (IOException e) {
@@ -38,11 +38,11 @@ public final class Fixtures {
         }
     }
 
-    static int[] ints(JsonNode array) {
+    public static int[] ints(JsonNode array) {
         return StreamSupport.stream(array.spliterator(), false).mapToInt(JsonNode::asInt).toArray();
     }
 
-    static float[] floats(JsonNode array) {
+    public static float[] floats(JsonNode array) {
         float[] values = new float[array.size()];
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) array.get(i).asDouble();

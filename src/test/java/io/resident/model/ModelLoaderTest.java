@@ -63,6 +63,25 @@ class ModelLoaderTest {
     }
 
     @Test
+    void chatglm3_32kTakesItsRopeRatioAndContextFromConfigJson() throws IOException {
+        Path dir = Files.createDirectories(temp.resolve("chatglm3-6b-32k-tiny"));
+        ObjectNode json = (ObjectNode) new ObjectMapper().readTree(Fixtures.shared("chatglm3-6b-tiny").resolve("config.json").toFile());
+        json.put("rope_ratio", 50).put("seq_length", 32768);
+        new ObjectMapper().writeValue(dir.resolve("config.json").toFile(), json);
+        ModelConfig c = ModelLoader.readConfig(dir);
+        assertEquals(500000.0, c.ropeTheta(), "RoPE base 10000 * rope_ratio");
+        assertEquals(32768, c.contextLimit());
+        assertEquals(List.of(4, 2, 16, 8), List.of(c.heads(), c.kvHeads(), c.headDim(), c.rotaryDim()), "MQA groups, half-rotated heads");
+        assertTrue(c.qkvBias() && !c.tiedEmbeddings());
+        assertEquals(new GenerationDefaults(List.of(), true, 0.8, 50, 0.8, 1.0, 0), c.generation(),
+                "without a generation_config.json, chat()'s sampling");
+
+        json.put("multi_query_attention", false);
+        new ObjectMapper().writeValue(dir.resolve("config.json").toFile(), json);
+        assertEquals(4, ModelLoader.readConfig(dir).kvHeads(), "without multi_query_attention every head has its own K and V");
+    }
+
+    @Test
     void mistralContextIsCappedAtItsSlidingWindow() {
         try (CausalLM model = ModelLoader.load(Fixtures.own("mistral-tiny"), "cpu", "auto", 1, 4096)) {
             assertEquals(1024, model.maxContext());

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.resident.model.Fixtures;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,8 +22,8 @@ class ChatGlm3TokenizerTest {
 
     @BeforeAll
     static void load() throws IOException {
-        golden = new ObjectMapper().readTree(TestFiles.fixtures().resolve("chatglm3-6b-tiny-golden.json").toFile());
-        tokenizer = (ChatGlm3Tokenizer) Tokenizers.load(TestFiles.fixtures().resolve("chatglm3-6b-tiny"));
+        golden = Fixtures.json(Fixtures.shared("chatglm3-6b-tiny-golden.json"));
+        tokenizer = (ChatGlm3Tokenizer) Tokenizers.load(Fixtures.shared("chatglm3-6b-tiny"));
     }
 
     @AfterAll
@@ -35,8 +35,8 @@ class ChatGlm3TokenizerTest {
     void encodesLikeTheReference() {
         for (JsonNode v : golden.get("tokenizer_vectors")) {
             String text = v.get("text").asText();
-            assertArrayEquals(TestFiles.ints(v.get("ids")), tokenizer.encode(text), text);
-            assertEquals(v.get("decoded").asText(), tokenizer.decode(TestFiles.ints(v.get("ids"))), text);
+            assertArrayEquals(Fixtures.ints(v.get("ids")), tokenizer.encode(text), text);
+            assertEquals(v.get("decoded").asText(), tokenizer.decode(Fixtures.ints(v.get("ids"))), text);
         }
     }
 
@@ -52,14 +52,14 @@ class ChatGlm3TokenizerTest {
         for (JsonNode c : golden.get("conversations")) {
             List<Message> messages = new ArrayList<>();
             c.get("messages").forEach(m -> messages.add(new Message(m.get("role").asText(), m.get("content").asText())));
-            assertArrayEquals(TestFiles.ints(c.get("prompt_ids")), tokenizer.chatPrompt(messages), c.get("messages").toString());
+            assertArrayEquals(Fixtures.ints(c.get("prompt_ids")), tokenizer.chatPrompt(messages), c.get("messages").toString());
         }
     }
 
     @Test
     void generatedIdsDecodeToTheReferenceTextWholeAndStreamed() {
         for (JsonNode c : golden.get("conversations")) {
-            int[] ids = TestFiles.ints(c.get("output_ids"));
+            int[] ids = Fixtures.ints(c.get("output_ids"));
             String expected = c.get("raw_text").asText();
             assertEquals(expected, tokenizer.decode(ids));
             StreamDecoder stream = tokenizer.streamDecoder();
@@ -85,6 +85,26 @@ class ChatGlm3TokenizerTest {
         // 👋 is four byte tokens: the first three give nothing, the fourth the whole character
         int wave = indexOf(ids, 243);
         assertEquals(List.of("", "", "", "👋"), pieces.subList(wave, wave + 4));
+    }
+
+    @Test
+    void aReplysEmptyMetadataLineIsLeftOutOfItsText() {
+        int[] content = tokenizer.encode("你好 there");
+        int[] reply = new int[content.length + 2];
+        System.arraycopy(tokenizer.encode("\n"), 0, reply, 0, 2); // the dummy prefix and "\n": what follows <|assistant|>
+        System.arraycopy(content, 0, reply, 2, content.length);
+        StreamDecoder stream = tokenizer.streamDecoder();
+        StringBuilder text = new StringBuilder();
+        for (int id : reply) {
+            text.append(stream.push(id));
+        }
+        assertEquals("你好 there", text.append(stream.flush()).toString());
+        assertEquals("\n 你好 there", tokenizer.decode(reply), "decode itself keeps every id's text, as sp.decode does");
+        // so a reply kept in the history gives build_chat_input's ids for the next turn
+        int[] next = tokenizer.chatPrompt(List.of(new Message("user", "hi"), new Message("assistant", text.toString())));
+        int assistant = tokenizer.special("<|assistant|>");
+        int at = indexOf(next, assistant);
+        assertArrayEquals(reply, Arrays.copyOfRange(next, at + 1, at + 1 + reply.length));
     }
 
     @Test

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.resident.model.Fixtures;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -51,7 +52,7 @@ class HfTokenizerTest {
         Tokenizer tokenizer = tokenizers.get(name);
         for (JsonNode c : refs.get(name).get("corpus")) {
             String text = c.get("text").asText();
-            int[] ids = TestFiles.ints(c.get("ids"));
+            int[] ids = Fixtures.ints(c.get("ids"));
             assertArrayEquals(ids, tokenizer.encode(text), text);
             assertEquals(c.get("decoded").asText(), tokenizer.decode(ids), text);
         }
@@ -65,7 +66,7 @@ class HfTokenizerTest {
             List<Message> messages = new ArrayList<>();
             chat.get("messages").forEach(m -> messages.add(new Message(m.get("role").asText(), m.get("content").asText())));
             assertEquals(chat.get("prompt").asText(), tokenizer.renderChat(messages));
-            assertArrayEquals(TestFiles.ints(chat.get("ids")), tokenizer.chatPrompt(messages), chat.get("prompt").asText());
+            assertArrayEquals(Fixtures.ints(chat.get("ids")), tokenizer.chatPrompt(messages), chat.get("prompt").asText());
         }
     }
 
@@ -76,7 +77,7 @@ class HfTokenizerTest {
         for (JsonNode c : refs.get(name).get("corpus")) {
             // ids with special tokens among them exercise skipped ids mid-stream
             for (String field : List.of("ids", "ids_special_recognized")) {
-                int[] ids = TestFiles.ints(c.get(field));
+                int[] ids = Fixtures.ints(c.get(field));
                 StreamDecoder stream = tokenizer.streamDecoder();
                 List<String> pieces = new ArrayList<>();
                 for (int id : ids) {

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.resident.model.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,7 +21,7 @@ class TokenizersTest {
 
     @Test
     void chatglmConfigWithTokenizerModelGetsTheSentencePieceTokenizer() {
-        try (Tokenizer t = Tokenizers.load(TestFiles.fixtures().resolve("chatglm3-6b-tiny"))) {
+        try (Tokenizer t = Tokenizers.load(Fixtures.shared("chatglm3-6b-tiny"))) {
             assertInstanceOf(ChatGlm3Tokenizer.class, t);
         }
     }
@@ -28,6 +30,17 @@ class TokenizersTest {
     void otherModelsGetTheirTokenizerJson() {
         try (Tokenizer t = Tokenizers.load(TestFiles.npmModels("qwen3"))) {
             assertInstanceOf(HfTokenizer.class, t);
+        }
+    }
+
+    @Test
+    void eosIdsOfConfigAndGenerationConfigStopAReply() throws IOException {
+        Files.copy(TestFiles.npmModels("qwen3").resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.copy(TestFiles.npmModels("qwen3").resolve("tokenizer_config.json"), dir.resolve("tokenizer_config.json"));
+        Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"qwen2\", \"eos_token_id\": 151643}");
+        Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [151645, 151643, 151336]}");
+        try (Tokenizer t = Tokenizers.load(dir)) {
+            assertEquals(Set.of(151643, 151645, 151336), t.stopIds());
         }
     }
 

@@ -306,31 +306,17 @@ final class Parser {
                     }
                     case "[" -> {
                         List<Expr> items = new ArrayList<>();
-                        while (!accept(Type.OP, "]")) {
-                            if (!items.isEmpty()) {
-                                expect(Type.OP, ",");
-                                if (accept(Type.OP, "]")) {
-                                    break;
-                                }
-                            }
-                            items.add(expression());
-                        }
+                        separated("]", () -> items.add(expression()));
                         return new Node.ListExpr(items, false);
                     }
                     case "{" -> {
                         List<Expr> keys = new ArrayList<>();
                         List<Expr> values = new ArrayList<>();
-                        while (!accept(Type.OP, "}")) {
-                            if (!keys.isEmpty()) {
-                                expect(Type.OP, ",");
-                                if (accept(Type.OP, "}")) {
-                                    break;
-                                }
-                            }
+                        separated("}", () -> {
                             keys.add(expression());
                             expect(Type.OP, ":");
                             values.add(expression());
-                        }
+                        });
                         return new Node.DictExpr(keys, values);
                     }
                     default -> { }
@@ -425,6 +411,19 @@ final class Parser {
 
     private Token peek() {
         return tokens.get(i);
+    }
+
+    /** Comma-separated items up to the closing bracket, a trailing comma allowed, as in Python's list and dict displays. */
+    private void separated(String close, Runnable item) {
+        for (boolean first = true; !accept(Type.OP, close); first = false) {
+            if (!first) {
+                expect(Type.OP, ",");
+                if (accept(Type.OP, close)) {
+                    return;
+                }
+            }
+            item.run();
+        }
     }
 
     private boolean accept(Type type, String text) {

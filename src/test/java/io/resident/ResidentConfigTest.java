@@ -1,0 +1,86 @@
+package io.resident;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.EnvConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+
+/** The settings are the environment variables the README and .env.example name, with the documented defaults. */
+class ResidentConfigTest {
+
+    /** Every setting's variable with a value other than its default. */
+    private static final Map<String, String> EVERY_VARIABLE = Map.ofEntries(
+            Map.entry("RESIDENT_MODEL", "Qwen/Qwen2.5-7B-Instruct@main"),
+            Map.entry("RESIDENT_DEVICE", "cuda:1"),
+            Map.entry("RESIDENT_DTYPE", "float16"),
+            Map.entry("RESIDENT_MAX_CONTEXT", "4096"),
+            Map.entry("RESIDENT_MAX_BATCH", "4"),
+            Map.entry("RESIDENT_MEMORY_WINDOW", "10"),
+            Map.entry("RESIDENT_SESSION_IDLE_TIMEOUT", "5m"),
+            Map.entry("RESIDENT_READINESS_VRAM_THRESHOLD", "0.8"),
+            Map.entry("RESIDENT_API_KEY", "s3cret"),
+            Map.entry("RESIDENT_MAX_WAITING", "3"),
+            Map.entry("RESIDENT_MAX_WAIT", "2s"),
+            Map.entry("RESIDENT_PREFILL_CHUNK", "64"),
+            Map.entry("RESIDENT_DRAIN_TIMEOUT", "45s"));
+
+    private static ResidentConfig read(Map<String, String> env) {
+        SmallRyeConfig config = new SmallRyeConfigBuilder()
+                .withSources(new EnvConfigSource(env, 300))
+                .withConverter(Duration.class, 200, new DurationConverter())
+                .withMapping(ResidentConfig.class)
+                .build();
+        return config.getConfigMapping(ResidentConfig.class);
+    }
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        ResidentConfig c = read(Map.of());
+        assertEquals(Optional.empty(), c.model(), "unset: the demo model");
+        assertEquals(List.of("auto", "auto"), List.of(c.device(), c.dtype()));
+        assertEquals(OptionalInt.empty(), c.maxContext(), "unset: the model's own limit");
+        assertEquals(List.of(8, 20, 64, 256), List.of(c.maxBatch(), c.memoryWindow(), c.maxWaiting(), c.prefillChunk()));
+        assertEquals(List.of(Duration.ofMinutes(30), Duration.ofSeconds(30), Duration.ofSeconds(30)),
+                List.of(c.sessionIdleTimeout(), c.maxWait(), c.drainTimeout()));
+        assertEquals(0.92, c.readinessVramThreshold());
+        assertEquals(Optional.empty(), c.apiKey(), "unset: open");
+    }
+
+    @Test
+    void everySettingIsReadFromItsEnvironmentVariable() {
+        ResidentConfig c = read(EVERY_VARIABLE);
+        assertEquals(Optional.of("Qwen/Qwen2.5-7B-Instruct@main"), c.model());
+        assertEquals(List.of("cuda:1", "float16"), List.of(c.device(), c.dtype()));
+        assertEquals(OptionalInt.of(4096), c.maxContext());
+        assertEquals(List.of(4, 10, 3, 64), List.of(c.maxBatch(), c.memoryWindow(), c.maxWaiting(), c.prefillChunk()));
+        assertEquals(List.of(Duration.ofMinutes(5), Duration.ofSeconds(2), Duration.ofSeconds(45)),
+                List.of(c.sessionIdleTimeout(), c.maxWait(), c.drainTimeout()));
+        assertEquals(0.8, c.readinessVramThreshold());
+        assertEquals(Optional.of("s3cret"), c.apiKey());
+        assertEquals(ResidentConfig.class.getDeclaredMethods().length, EVERY_VARIABLE.size(), "a setting missing from this test");
+    }
+
+    @Test
+    void envExampleExplainsAndTheReadmeListsEveryVariable() throws IOException {
+        List<String> example = Files.readAllLines(Path.of(".env.example"));
+        String readme = Files.readString(Path.of("README.md"));
+        for (String variable : EVERY_VARIABLE.keySet()) {
+            int line = example.stream().map(l -> l.split("=", 2)[0]).toList().indexOf(variable);
+            assertTrue(line > 0, ".env.example has no " + variable + "= line");
+            assertTrue(example.get(line - 1).startsWith("# "), ".env.example explains " + variable + " on the line above it");
+            assertTrue(readme.contains("`" + variable + "`"), "the README's table has no " + variable);
+        }
+    }
+}
