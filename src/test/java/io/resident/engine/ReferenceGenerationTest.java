@@ -115,9 +115,9 @@ class ReferenceGenerationTest {
         }
 
         @Override
-        public float[][] forward(List<Segment> segments) {
+        public List<Scores> step(List<Segment> segments) {
             segments.forEach(s -> longestSegment.accumulateAndGet(s.tokens().length, Math::max));
-            return model.forward(segments);
+            return model.step(segments);
         }
 
         @Override
