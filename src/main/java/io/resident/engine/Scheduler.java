@@ -43,7 +43,7 @@ final class Scheduler implements Runnable {
     private volatile long kvTokensUsed;
 
     /**
-     * @param ended called on the engine thread after a sequence's end event and the release of its slot
+     * @param ended called on the engine thread when a sequence ends and its slot is free, before its end event
      * @param died  called on the engine thread when an unexpected error ends the loop
      */
     Scheduler(CausalLM model, Set<Integer> stopIds, int prefillChunk, EngineMetrics metrics,
@@ -202,6 +202,9 @@ final class Scheduler implements Runnable {
         s.slot = -1;
         long now = System.nanoTime();
         double decodeSeconds = (s.lastTokenNanos - s.firstTokenNanos) / 1e9;
+        metrics.finished(reason, s.prompt.length, s.generated);
+        // the slot is free before the caller sees the end, so its next request finds it free
+        ended.accept(s);
         s.stream.emit(new Done(
                 reason,
                 tail,
@@ -210,8 +213,6 @@ final class Scheduler implements Runnable {
                 s.generated == 0 ? Duration.ZERO : Duration.ofNanos(s.firstTokenNanos - s.submittedNanos),
                 Duration.ofNanos(now - s.submittedNanos),
                 s.generated < 2 ? 0 : (s.generated - 1) / decodeSeconds));
-        metrics.finished(reason, s.prompt.length, s.generated);
-        ended.accept(s);
     }
 
     private long kvTokens() {
