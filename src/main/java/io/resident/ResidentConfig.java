@@ -1,5 +1,6 @@
 package io.resident;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
@@ -60,4 +61,8 @@ public interface ResidentConfig {
     /** On shutdown, how long running replies may take to finish before they are cancelled. */
     @WithDefault("30s")
     Duration drainTimeout();
+
+    /** The largest request body the REST API reads (Quarkus's own limit follows it); a larger one is answered 413. */
+    @WithDefault("10M")
+    MemorySize maxRequestBody();
 }

@@ -190,6 +190,11 @@ public final class Engine implements AutoCloseable {
         return model.maxContext();
     }
 
+    /** Token ids the model knows: 0 up to this, exclusive. */
+    public int vocabSize() {
+        return model.config().vocabSize();
+    }
+
     private void validate(int[] prompt) {
         if (prompt.length >= model.maxContext()) {
             throw new IllegalArgumentException("the prompt has " + prompt.length

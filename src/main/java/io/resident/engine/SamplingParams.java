@@ -19,6 +19,7 @@ import java.util.List;
  * @param maxTokens         the most tokens to generate; the context end stops a reply earlier
  * @param stop              texts that end the reply; the reply's text ends just before the first one found
  * @param topLogprobs       how many most likely alternatives each token reports with their log-probabilities
+ * @param ignoreEos         keep generating past the model's stop ids, to max tokens (vLLM's ignore_eos, for benchmarks)
  */
 public record SamplingParams(
         double temperature,
@@ -30,7 +31,8 @@ public record SamplingParams(
         Long seed,
         int maxTokens,
         List<String> stop,
-        int topLogprobs) {
+        int topLogprobs,
+        boolean ignoreEos) {
 
     /** The most alternatives a token reports, as OpenAI's API allows. */
     public static final int MAX_TOP_LOGPROBS = 20;
@@ -100,6 +102,7 @@ public record SamplingParams(
         private int maxTokens = Integer.MAX_VALUE;
         private List<String> stop = List.of();
         private int topLogprobs;
+        private boolean ignoreEos;
 
         private Builder() {}
 
@@ -153,9 +156,14 @@ public record SamplingParams(
             return this;
         }
 
+        public Builder ignoreEos(boolean ignoreEos) {
+            this.ignoreEos = ignoreEos;
+            return this;
+        }
+
         public SamplingParams build() {
             return new SamplingParams(temperature, topK, topP, repetitionPenalty, presencePenalty, frequencyPenalty,
-                    seed, maxTokens, stop, topLogprobs);
+                    seed, maxTokens, stop, topLogprobs, ignoreEos);
         }
     }
 }

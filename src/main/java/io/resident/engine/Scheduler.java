@@ -173,7 +173,7 @@ final class Scheduler implements Runnable {
         }
         s.lastTokenNanos = now;
         s.lastToken = choice.id();
-        if (stopIds.contains(choice.id())) {
+        if (!s.params.ignoreEos() && stopIds.contains(choice.id())) {
             finish(s, FinishReason.STOP, heldText(s));
             return;
         }

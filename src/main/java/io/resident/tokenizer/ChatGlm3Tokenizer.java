@@ -40,6 +40,16 @@ final class ChatGlm3Tokenizer implements Tokenizer {
         return sp.encode(text);
     }
 
+    /** THUDM's build_inputs_with_special_tokens: [gMASK] sop, then the text (special-token text stays plain). */
+    @Override
+    public int[] completionPrompt(String text) {
+        SentencePieceModel.IntList ids = new SentencePieceModel.IntList();
+        ids.add(special("[gMASK]"));
+        ids.add(special("sop"));
+        ids.addAll(sp.encode(text));
+        return ids.toArray();
+    }
+
     @Override
     public String decode(int[] ids) {
         SentencePieceModel.Decoder decoder = sp.decoder();

@@ -223,6 +223,12 @@ final class HfTokenizer implements Tokenizer {
         return toInts(plain.encode(text, false, false).getIds());
     }
 
+    /** With the post-processor's special tokens, and special-token text recognized, as HF's tokenizer(text) does. */
+    @Override
+    public int[] completionPrompt(String text) {
+        return toInts(withSpecials.encode(text, true, false).getIds());
+    }
+
     @Override
     public String decode(int[] ids) {
         return withSpecials.decode(toLongs(ids), true);

@@ -9,6 +9,12 @@ public interface Tokenizer extends AutoCloseable {
     /** Plain text to ids, adding no special tokens; special-token text typed by a user stays plain text. */
     int[] encode(String text);
 
+    /**
+     * A plain-text prompt as the model's own tokenizer(text) builds it: with the prefix the model expects (Llama's
+     * BOS, ChatGLM3's [gMASK]sop), for text completions and vLLM's /tokenize.
+     */
+    int[] completionPrompt(String text);
+
     /** Ids to text, leaving special tokens out. */
     String decode(int[] ids);
 

@@ -1,7 +1,5 @@
 package io.resident.bench;
 
-import io.resident.tokenizer.Message;
-import io.resident.tokenizer.StreamDecoder;
 import io.resident.tokenizer.Tokenizer;
 import io.resident.tokenizer.Tokenizers;
 import java.io.IOException;
@@ -9,7 +7,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
 
 /** The tokenizers a benchmark streams its replies through. */
 final class BenchTokenizer {
@@ -28,45 +25,5 @@ final class BenchTokenizer {
             }
         }
         return Tokenizers.load(dir);
-    }
-
-    /** The same tokenizer with no stop ids, so that every reply runs to its token limit (vLLM's ignore_eos). */
-    static Tokenizer withoutStops(Tokenizer tokenizer) {
-        return new Tokenizer() {
-            @Override
-            public int[] encode(String text) {
-                return tokenizer.encode(text);
-            }
-
-            @Override
-            public String decode(int[] ids) {
-                return tokenizer.decode(ids);
-            }
-
-            @Override
-            public int[] chatPrompt(List<Message> messages) {
-                return tokenizer.chatPrompt(messages);
-            }
-
-            @Override
-            public Set<Integer> stopIds() {
-                return Set.of();
-            }
-
-            @Override
-            public String tokenText(int id) {
-                return tokenizer.tokenText(id);
-            }
-
-            @Override
-            public StreamDecoder streamDecoder() {
-                return tokenizer.streamDecoder();
-            }
-
-            @Override
-            public void close() {
-                tokenizer.close();
-            }
-        };
     }
 }

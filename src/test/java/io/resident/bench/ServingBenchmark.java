@@ -211,7 +211,7 @@ public final class ServingBenchmark {
     /** N concurrent streams, each a {@link #STREAM_PROMPT}-token prompt and exactly --tokens tokens, greedy. */
     private Map<String, Object> streams(Engine engine, ModelConfig c, Device device) throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
-        SamplingParams params = SamplingParams.greedy(options.tokens());
+        SamplingParams params = SamplingParams.builder().temperature(0).maxTokens(options.tokens()).ignoreEos(true).build();
         for (int n : options.streams()) {
             List<Callable<Generation>> calls = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -288,7 +288,7 @@ public final class ServingBenchmark {
             if (options.model() != null) {
                 CausalLM model = ModelLoader.load(options.model(), options.device(), options.dtype(), slots, context);
                 return loaded(options.model().getFileName().toString(), model,
-                        BenchTokenizer.withoutStops(Tokenizers.load(options.model())), options);
+                        Tokenizers.load(options.model()), options);
             }
             if (!NAMES.contains(options.shape())) {
                 throw new IllegalArgumentException("unknown shape " + options.shape() + "; known: " + NAMES);
@@ -299,7 +299,7 @@ public final class ServingBenchmark {
             }
             ModelConfig config = ModelLoader.readConfig(dir);
             CausalLM model = ModelLoader.random(config, 1, options.device(), options.dtype(), slots, context);
-            return loaded(options.shape() + " (random weights)", model, BenchTokenizer.withoutStops(BenchTokenizer.qwen3()), options);
+            return loaded(options.shape() + " (random weights)", model, BenchTokenizer.qwen3(), options);
         }
 
         private static Loaded loaded(String name, CausalLM model, Tokenizer tokenizer, Options options) {

@@ -46,6 +46,17 @@ class HfTokenizerTest {
         tokenizers.values().forEach(Tokenizer::close);
     }
 
+    @Test
+    void completionPromptsGetThePrefixTokenizerOfTextAdds() {
+        // Llama 3.1's post-processor puts <|begin_of_text|> (128000) first; Qwen3's adds nothing
+        Tokenizer llama = tokenizers.get("llama3_1");
+        int[] prompt = llama.completionPrompt("Hello world");
+        assertEquals(128000, prompt[0]);
+        assertArrayEquals(llama.encode("Hello world"), Arrays.copyOfRange(prompt, 1, prompt.length));
+        Tokenizer qwen = tokenizers.get("qwen3");
+        assertArrayEquals(qwen.encode("Hello world"), qwen.completionPrompt("Hello world"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"qwen3", "llama3_1"})
     void encodesAndDecodesLikeHf(String name) {

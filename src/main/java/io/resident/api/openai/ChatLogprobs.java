@@ -1,0 +1,46 @@
+package io.resident.api.openai;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.resident.engine.GenerationEvent.Alternative;
+import io.resident.engine.GenerationEvent.Token;
+import io.resident.tokenizer.Tokenizer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A chat choice's logprobs, as OpenAI shapes them: per generated token its text, log-probability, UTF-8 bytes and
+ * the most likely alternatives (the chosen token among them when it is one of the most likely).
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+record ChatLogprobs(List<Entry> content) {
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record Entry(String token, double logprob, List<Integer> bytes, List<Top> topLogprobs) {}
+
+    record Top(String token, double logprob, List<Integer> bytes) {}
+
+    static ChatLogprobs of(List<Token> tokens, Tokenizer tokenizer) {
+        return new ChatLogprobs(tokens.stream().map(t -> entry(t, tokenizer)).toList());
+    }
+
+    static Entry entry(Token token, Tokenizer tokenizer) {
+        String text = tokenizer.tokenText(token.id());
+        List<Top> top = new ArrayList<>(token.top().size());
+        for (Alternative a : token.top()) {
+            String alternative = tokenizer.tokenText(a.id());
+            top.add(new Top(alternative, a.logprob(), bytes(alternative)));
+        }
+        return new Entry(text, token.logprob(), bytes(text), top);
+    }
+
+    static List<Integer> bytes(String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        List<Integer> out = new ArrayList<>(utf8.length);
+        for (byte b : utf8) {
+            out.add(b & 0xff);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,97 @@
+package io.resident.api.openai;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.resident.api.ApiException;
+import io.resident.engine.Generation;
+import io.resident.engine.GenerationRequest;
+import io.resident.engine.ModelHolder;
+import io.resident.engine.ServedModel;
+import io.resident.engine.TokenStream;
+import io.resident.tokenizer.Message;
+import io.smallrye.common.annotation.RunOnVirtualThread;
+import io.vertx.core.http.HttpServerResponse;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.List;
+
+/**
+ * OpenAI's generation endpoints on the served model, whole or streamed, without server-side memory: POST
+ * /v1/chat/completions (through the chat template) and POST /v1/completions (one raw prompt). Each request blocks
+ * a virtual thread on its reply and watches its connection while it waits.
+ */
+@Path("/v1")
+public class CompletionsResource {
+
+    private final ModelHolder holder;
+    private final RequestJson requests;
+    private final ObjectMapper json;
+
+    CompletionsResource(ModelHolder holder, RequestJson requests, ObjectMapper json) {
+        this.holder = holder;
+        this.requests = requests;
+        this.json = json;
+    }
+
+    @POST
+    @Path("chat/completions")
+    @RunOnVirtualThread
+    public Response chat(byte[] body, @Context HttpServerResponse client) throws InterruptedException {
+        ChatRequest request = requests.read(body, ChatRequest.class);
+        ServedModel model = ModelsResource.lookup(holder, request.model());
+        request.refuseUnsupported();
+        int[] prompt = chatPrompt(model, request.conversation());
+        TokenStream stream = Replies.submit(model, new GenerationRequest(prompt, Sampling.params(request, model,
+                "messages", prompt.length, request.tokenLimit(), request.alternatives())));
+
+        String id = Ids.next("chatcmpl-");
+        long created = Ids.now();
+        if (request.streaming()) {
+            return Replies.events(stream, client, json, ChatCompletionChunk.stream(id, created, model.id(),
+                    model.tokenizer(), request.wantsLogprobs(), request.includeUsage()));
+        }
+        Generation reply = Replies.collect(stream, client);
+        ChatLogprobs logprobs = request.wantsLogprobs() ? ChatLogprobs.of(reply.tokens(), model.tokenizer()) : null;
+        return json(ChatCompletion.of(id, created, model.id(), reply.text(), logprobs,
+                Replies.finishReason(reply.done().reason()), Usage.of(reply.done())));
+    }
+
+    @POST
+    @Path("completions")
+    @RunOnVirtualThread
+    public Response text(byte[] body, @Context HttpServerResponse client) throws InterruptedException {
+        CompletionRequest request = requests.read(body, CompletionRequest.class);
+        ServedModel model = ModelsResource.lookup(holder, request.model());
+        request.refuseUnsupported();
+        int[] prompt = request.promptIds(model);
+        TokenStream stream = Replies.submit(model, new GenerationRequest(prompt, Sampling.params(request, model,
+                "prompt", prompt.length, request.tokenLimit(), request.alternatives())));
+
+        String id = Ids.next("cmpl-");
+        long created = Ids.now();
+        boolean logprobs = request.logprobs() != null;
+        if (request.streaming()) {
+            return Replies.events(stream, client, json,
+                    Completion.stream(id, created, model.id(), model.tokenizer(), logprobs, request.includeUsage()));
+        }
+        Generation reply = Replies.collect(stream, client);
+        Completion.Logprobs entries = logprobs ? Completion.Logprobs.of(reply.tokens(), 0, model.tokenizer()) : null;
+        return json(Completion.of(id, created, model.id(), reply.text(), entries,
+                Replies.finishReason(reply.done().reason()), Usage.of(reply.done())));
+    }
+
+    /** The chat template's prompt; a conversation the template refuses (a role the family lacks) is a 400. */
+    static int[] chatPrompt(ServedModel model, List<Message> conversation) {
+        try {
+            return model.tokenizer().chatPrompt(conversation);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("messages", "The model's chat template refused the messages: " + e.getMessage());
+        }
+    }
+
+    private static Response json(Object answer) {
+        return Response.ok(answer, MediaType.APPLICATION_JSON_TYPE).build();
+    }
+}
