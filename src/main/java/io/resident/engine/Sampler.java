@@ -60,7 +60,7 @@ final class Sampler {
         double logSumExp = scores.logSumExp();
         List<Alternative> top = params.topLogprobs() == 0 ? List.of() : alternatives(logits, logSumExp);
         float[] penalized = penalized(logits);
-        int id = params.greedy() ? (penalized == logits ? scores.argmax() : argmax(penalized)) : draw(penalized);
+        int id = params.greedy() ? (penalized == logits ? scores.argmax() : Scores.indexOfMax(penalized)) : draw(penalized);
         remember(id);
         return new Choice(id, (float) (logits[id] - logSumExp), top);
     }
@@ -108,7 +108,7 @@ final class Sampler {
 
     private int draw(float[] scores) {
         if (params.topK() == 0 && params.topP() >= 1) {
-            return drawAmong(scores, null, scores.length, scores[argmax(scores)]);
+            return drawAmong(scores, null, scores.length, scores[Scores.indexOfMax(scores)]);
         }
         int vocab = scores.length;
         boolean cutByK = params.topK() > 0;
@@ -160,15 +160,6 @@ final class Sampler {
         return Math.exp((score - max) / params.temperature());
     }
 
-    static int argmax(float[] values) {
-        int best = 0;
-        for (int i = 1; i < values.length; i++) {
-            if (values[i] > values[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 
     /** The k largest values' indices, largest first, lower index first among equals; a bounded heap, no full sort. */
     static int[] topIndices(float[] values, int k) {

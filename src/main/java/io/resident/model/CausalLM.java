@@ -57,17 +57,23 @@ public interface CausalLM extends AutoCloseable {
 
         /** The scores of a logits row computed on the host. */
         public static Scores of(float[] logits) {
-            int best = 0;
-            for (int i = 1; i < logits.length; i++) {
-                if (logits[i] > logits[best]) {
-                    best = i;
-                }
-            }
+            int best = indexOfMax(logits);
             double sum = 0;
             for (float logit : logits) {
                 sum += Math.exp(logit - logits[best]);
             }
             return new Scores(best, logits[best], logits[best] + Math.log(sum), logits);
+        }
+
+        /** The index of the largest value, the lowest among equals (as torch's argmax). */
+        public static int indexOfMax(float[] values) {
+            int best = 0;
+            for (int i = 1; i < values.length; i++) {
+                if (values[i] > values[best]) {
+                    best = i;
+                }
+            }
+            return best;
         }
     }
 

@@ -42,12 +42,12 @@ class ChunkedPrefillTest {
             }
             // both slots' caches then continue alike, decoded side by side in one batch
             int[] a = new int[4], b = new int[4];
-            a[0] = b[0] = Greedy.argmax(whole);
+            a[0] = b[0] = CausalLM.Scores.indexOfMax(whole);
             for (int step = 1; step < 4; step++) {
                 float[][] rows = model.forward(List.of(new CausalLM.Segment(0, PROMPT + step - 1, new int[] {a[step - 1]}),
                         new CausalLM.Segment(1, PROMPT + step - 1, new int[] {b[step - 1]})));
-                a[step] = Greedy.argmax(rows[0]);
-                b[step] = Greedy.argmax(rows[1]);
+                a[step] = CausalLM.Scores.indexOfMax(rows[0]);
+                b[step] = CausalLM.Scores.indexOfMax(rows[1]);
             }
             assertArrayEquals(a, b, dir.getFileName().toString());
         }
@@ -65,7 +65,7 @@ class ChunkedPrefillTest {
                     new CausalLM.Segment(1, 0, prompts[1]), new CausalLM.Segment(2, 0, prompts[2])));
             for (int p = 0; p < prompts.length; p++) {
                 float[] alone = model.forward(List.of(new CausalLM.Segment(3, 0, prompts[p])))[0];
-                int next = Greedy.argmax(alone);
+                int next = CausalLM.Scores.indexOfMax(alone);
                 float[] aloneNext = model.forward(List.of(new CausalLM.Segment(3, prompts[p].length, new int[] {next})))[0];
                 float[] togetherNext = model.forward(List.of(new CausalLM.Segment(p, prompts[p].length, new int[] {next})))[0];
                 for (int i = 0; i < alone.length; i++) {

@@ -11,8 +11,8 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
- * A GPU command, not a test: float16 greedy ids of every fixture against transformers' float16 ids, then
- * decode-step timings of random-weight models of real shapes. Prints one line per figure.
+ * A GPU command, not a test: float16 greedy ids of every fixture against transformers' float16 ids, one line per
+ * prompt (speed is io.resident.bench.ServingBenchmark's).
  *
  * <p>Arguments: the fixtures folder, a ChatGLM3 fixture folder, the ChatGLM3 float16 reference json;
  * -Ddevice=cpu runs the id check alone on the CPU.
@@ -32,13 +32,6 @@ public final class GpuCheck {
             check(dir.getFileName().toString(), dir, prompts);
         }
         check("chatglm3-6b-tiny", Path.of(args[1]), json.readTree(Path.of(args[2]).toFile()).get("conversations"));
-        if (DEVICE.equals("cpu")) {
-            return;
-        }
-        bench("qwen2.5-0.5b-shape", new ModelConfig("qwen2", 151936, 896, 24, 14, 2, 64, 4864, 32768, List.of(), "bfloat16",
-                1e6, 64, null, 1e-6, true, true, 0, GenerationDefaults.NONE));
-        bench("chatglm3-6b-shape", new ModelConfig("chatglm", 65024, 4096, 28, 32, 2, 128, 13696, 8192, List.of(), "float16",
-                10000, 64, null, 1e-5, true, false, 0, GenerationDefaults.NONE));
     }
 
     private static void check(String name, Path dir, JsonNode prompts) {
@@ -50,30 +43,6 @@ public final class GpuCheck {
                 System.out.printf("fp16 on %s, %s prompt %d: same ids as transformers fp16 CUDA for %d/32 tokens, as the fp32 reference for %d/32%n",
                         DEVICE, name, i, agree(run.ids().get(i), ints(prompts.get(i).get("fp16_cuda_ids"))),
                         agree(run.ids().get(i), ints(prompts.get(i).get("output_ids"))));
-            }
-        }
-    }
-
-    /** ms per decode step at batch 1 and 16 with 32 cached positions per slot; float16 on cuda:0. */
-    private static void bench(String name, ModelConfig config) {
-        try (CausalLM model = ModelLoader.random(config, 7, DEVICE, "float16", 16, 256)) {
-            for (int batch : new int[] {1, 16}) {
-                int[] prompt = IntStream.range(0, 32).map(i -> 100 + i * 7).toArray();
-                for (int slot = 0; slot < batch; slot++) {
-                    model.forward(List.of(new CausalLM.Segment(slot, 0, prompt)));
-                }
-                int steps = 64;
-                long start = 0;
-                for (int step = -8; step < steps; step++) { // 8 warm-up steps
-                    if (step == 0) {
-                        start = System.nanoTime();
-                    }
-                    int position = 32 + 8 + step;
-                    model.forward(IntStream.range(0, batch).mapToObj(s -> new CausalLM.Segment(s, position, new int[] {42})).toList());
-                }
-                double ms = (System.nanoTime() - start) / 1e6 / steps;
-                System.out.printf("bench %s batch %d: %.1f ms per decode step, %.0f tokens/s aggregate (%d parameters)%n",
-                        name, batch, ms, batch * 1000 / ms, model.parameterCount());
             }
         }
     }

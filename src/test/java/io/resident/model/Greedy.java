@@ -25,7 +25,7 @@ final class Greedy {
             }
             ids.add(new int[steps]);
             logits.add(new ArrayList<>(List.of(last)));
-            next[slot] = argmax(last);
+            next[slot] = CausalLM.Scores.indexOfMax(last);
         }
         for (int step = 0; step < steps; step++) {
             List<CausalLM.Segment> batch = new ArrayList<>();
@@ -39,19 +39,10 @@ final class Greedy {
             float[][] rows = model.forward(batch);
             for (int slot = 0; slot < rows.length; slot++) {
                 logits.get(slot).add(rows[slot]);
-                next[slot] = argmax(rows[slot]);
+                next[slot] = CausalLM.Scores.indexOfMax(rows[slot]);
             }
         }
         return new Run(ids, logits);
     }
 
-    static int argmax(float[] row) {
-        int best = 0;
-        for (int i = 1; i < row.length; i++) {
-            if (row[i] > row[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 }
