@@ -54,7 +54,7 @@ def main():
     p.add_argument("--batches", default="1,8,32")
     p.add_argument("--streams", default="1,8,32,64")
     p.add_argument("--tokens", type=int, default=128)
-    p.add_argument("--decode-steps", type=int, default=32)
+    p.add_argument("--decode-steps", type=int, default=128)
     p.add_argument("--json")
     a = p.parse_args()
     ints = lambda s: [int(x) for x in s.split(",")]

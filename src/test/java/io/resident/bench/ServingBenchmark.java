@@ -73,7 +73,7 @@ public final class ServingBenchmark {
                     ints(a.getOrDefault("prompts", "128,2048,8192")), ints(a.getOrDefault("batches", "1,8,32")),
                     ints(a.getOrDefault("streams", "1,8,32,64")), Integer.parseInt(a.getOrDefault("tokens", "128")),
                     Integer.parseInt(a.getOrDefault("prefill-chunk", "2048")),
-                    Integer.parseInt(a.getOrDefault("decode-steps", "32")),
+                    Integer.parseInt(a.getOrDefault("decode-steps", "128")),
                     a.containsKey("json") ? Path.of(a.get("json")) : null);
         }
 
