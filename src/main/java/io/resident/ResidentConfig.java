@@ -38,6 +38,26 @@ public interface ResidentConfig {
     @WithDefault("30m")
     Duration sessionIdleTimeout();
 
+    /** How often sessions past their idle timeout are looked for and removed. */
+    @WithDefault("1m")
+    Duration sessionSweepInterval();
+
+    /** Chat sessions held at once; when full, a new one displaces the longest-idle session without a connection. */
+    @WithDefault("1000")
+    int maxSessions();
+
+    /** Open chat WebSocket connections from one client address. */
+    @WithDefault("32")
+    int maxConnectionsPerClient();
+
+    /** The largest client WebSocket message; up to 4x this is read and refused with an error, beyond the connection closes. */
+    @WithDefault("512K")
+    MemorySize maxFrameSize();
+
+    /** The longest chat or system message, in characters (Unicode code points). */
+    @WithDefault("65536")
+    int maxMessageLength();
+
     /** Readiness turns DOWN when GPU memory used / total passes this ratio. */
     @WithName("readiness-vram-threshold")
     @WithDefault("0.92")

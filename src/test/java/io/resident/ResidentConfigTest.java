@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.runtime.configuration.DurationConverter;
+import io.quarkus.runtime.configuration.MemorySize;
+import io.quarkus.runtime.configuration.MemorySizeConverter;
 import io.smallrye.config.EnvConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
@@ -34,12 +36,19 @@ class ResidentConfigTest {
             Map.entry("RESIDENT_MAX_WAITING", "3"),
             Map.entry("RESIDENT_MAX_WAIT", "2s"),
             Map.entry("RESIDENT_PREFILL_CHUNK", "64"),
-            Map.entry("RESIDENT_DRAIN_TIMEOUT", "45s"));
+            Map.entry("RESIDENT_DRAIN_TIMEOUT", "45s"),
+            Map.entry("RESIDENT_SESSION_SWEEP_INTERVAL", "10s"),
+            Map.entry("RESIDENT_MAX_SESSIONS", "50"),
+            Map.entry("RESIDENT_MAX_CONNECTIONS_PER_CLIENT", "4"),
+            Map.entry("RESIDENT_MAX_FRAME_SIZE", "64K"),
+            Map.entry("RESIDENT_MAX_MESSAGE_LENGTH", "1000"),
+            Map.entry("RESIDENT_MAX_REQUEST_BODY", "1M"));
 
     private static ResidentConfig read(Map<String, String> env) {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
                 .withSources(new EnvConfigSource(env, 300))
                 .withConverter(Duration.class, 200, new DurationConverter())
+                .withConverter(MemorySize.class, 200, new MemorySizeConverter())
                 .withMapping(ResidentConfig.class)
                 .build();
         return config.getConfigMapping(ResidentConfig.class);
@@ -56,6 +65,9 @@ class ResidentConfigTest {
                 List.of(c.sessionIdleTimeout(), c.maxWait(), c.drainTimeout()));
         assertEquals(0.92, c.readinessVramThreshold());
         assertEquals(Optional.empty(), c.apiKey(), "unset: open");
+        assertEquals(List.of(Duration.ofMinutes(1), 1000, 32, 65536),
+                List.of(c.sessionSweepInterval(), c.maxSessions(), c.maxConnectionsPerClient(), c.maxMessageLength()));
+        assertEquals(List.of(512L << 10, 10L << 20), List.of(c.maxFrameSize().asLongValue(), c.maxRequestBody().asLongValue()));
     }
 
     @Test
@@ -69,6 +81,9 @@ class ResidentConfigTest {
                 List.of(c.sessionIdleTimeout(), c.maxWait(), c.drainTimeout()));
         assertEquals(0.8, c.readinessVramThreshold());
         assertEquals(Optional.of("s3cret"), c.apiKey());
+        assertEquals(List.of(Duration.ofSeconds(10), 50, 4, 1000),
+                List.of(c.sessionSweepInterval(), c.maxSessions(), c.maxConnectionsPerClient(), c.maxMessageLength()));
+        assertEquals(List.of(64L << 10, 1L << 20), List.of(c.maxFrameSize().asLongValue(), c.maxRequestBody().asLongValue()));
         assertEquals(ResidentConfig.class.getDeclaredMethods().length, EVERY_VARIABLE.size(), "a setting missing from this test");
     }
 

@@ -3,7 +3,6 @@ package io.resident;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.resident.model.Fixtures;
 import java.io.IOException;
@@ -13,7 +12,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,37 +53,6 @@ class StartupIT {
                 () -> new AssertionError("no ready line:\n" + service.output()));
         assertTrue(line.matches(".*Ready: " + model + ", float32 on cpu, \\d+ slots x \\d+ positions;"
                 + " load \\d+\\.\\d\\d s, warm-up \\d+\\.\\d\\d s, process memory \\d+\\.\\d\\d GiB"), line);
-    }
-
-    @Test
-    void aJavaOlderThan21SaysWhichJavaItNeeds() throws Exception {
-        Path old = olderJdk();
-        Process process = new ProcessBuilder(old.resolve("bin/java").toString(), "-jar", JAR.toString())
-                .redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(1, process.exitValue(), output);
-        assertEquals(1, output.lines().count(), output);
-        assertTrue(output.startsWith("startup failed: resident needs Java 21 or newer, and " + old + " is Java "), output);
-    }
-
-    /** A JDK older than 21 in /usr/lib/jvm (this machine's java 17); the test is skipped where there is none. */
-    private static Path olderJdk() throws IOException {
-        Path jvms = Path.of("/usr/lib/jvm");
-        assumeTrue(Files.isDirectory(jvms), "no /usr/lib/jvm");
-        try (Stream<Path> homes = Files.list(jvms)) {
-            for (Path home : homes.sorted().toList()) {
-                Path release = home.resolve("release");
-                if (Files.isRegularFile(release) && Files.isExecutable(home.resolve("bin/java")) && !Files.isSymbolicLink(home)) {
-                    var version = Pattern.compile("JAVA_VERSION=\"(\\d+)").matcher(Files.readString(release));
-                    if (version.find() && Integer.parseInt(version.group(1)) < 21) {
-                        return home;
-                    }
-                }
-            }
-        }
-        assumeTrue(false, "no JDK older than 21 in /usr/lib/jvm");
-        return null;
     }
 
     @Test

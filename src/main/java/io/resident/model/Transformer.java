@@ -13,6 +13,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -46,7 +47,6 @@ final class Transformer implements CausalLM {
     private final NDArray rotateHalf;
     /** Slices of the fused projections, parsed once: q and k of the QKV rows, q and k heads, v; gate and up. */
     private final NDIndex qkColumns, qHeads, kHeads, vColumns, gateColumns, upColumns;
-    private static final NDIndex LAST_TOKEN = new NDIndex("-1");
     private static final int[] LAST_AXIS = {-1};
     private static final float FLOAT16_LOWEST = -65504f;
     private final NDArray[] keys;
@@ -102,23 +102,45 @@ final class Transformer implements CausalLM {
         return parameters;
     }
 
-    /** Multi-token segments (prefill chunks) run one at a time; all single-token segments run as one batch. */
+    /**
+     * All single-token segments run as one batch. Prefill chunks run together too, padded to the longest of their
+     * group, where the padding stays under a quarter of the group's tokens and within each slot's context.
+     */
     @Override
     public List<Scores> step(List<Segment> segments) {
         validate(segments);
         Scores[] scores = new Scores[segments.size()];
         List<Integer> decode = new ArrayList<>();
+        List<Integer> prefill = new ArrayList<>();
         for (int i = 0; i < segments.size(); i++) {
-            if (segments.get(i).tokens().length == 1) {
-                decode.add(i);
-            } else {
-                scores[i] = run(List.of(segments.get(i))).get(0);
-            }
+            (segments.get(i).tokens().length == 1 ? decode : prefill).add(i);
         }
+        prefill.sort(Comparator.comparingInt((Integer i) -> segments.get(i).tokens().length).reversed());
+        List<List<Integer>> batches = new ArrayList<>();
         if (!decode.isEmpty()) {
-            List<Scores> rows = run(decode.stream().map(segments::get).toList());
+            batches.add(decode);
+        }
+        List<Integer> group = new ArrayList<>();
+        long tokens = 0;
+        for (int i : prefill) {
+            Segment s = segments.get(i);
+            int longest = group.isEmpty() ? s.tokens().length : segments.get(group.get(0)).tokens().length;
+            boolean fits = s.startPosition() + longest <= maxContext;
+            if (!group.isEmpty() && (!fits || 4L * longest * (group.size() + 1) > 5L * (tokens + s.tokens().length))) {
+                batches.add(group);
+                group = new ArrayList<>();
+                tokens = 0;
+            }
+            group.add(i);
+            tokens += s.tokens().length;
+        }
+        if (!group.isEmpty()) {
+            batches.add(group);
+        }
+        for (List<Integer> batch : batches) {
+            List<Scores> rows = run(batch.stream().map(segments::get).toList());
             for (int j = 0; j < rows.size(); j++) {
-                scores[decode.get(j)] = rows.get(j);
+                scores[batch.get(j)] = rows.get(j);
             }
         }
         return Arrays.asList(scores);
@@ -142,22 +164,27 @@ final class Transformer implements CausalLM {
         }
     }
 
-    /** B sequences of T tokens each (B = 1 for a prefill chunk, T = 1 for a decode batch). */
+    /**
+     * B sequences of up to T tokens each: the decode batch (T = 1) or prefill chunks. A shorter chunk is padded with
+     * token 0 at the positions after it: their keys and values land in its slot past its end, where the causal mask
+     * hides them until real tokens overwrite them, and their outputs are not read.
+     */
     private List<Scores> run(List<Segment> batch) {
         int b = batch.size();
-        int t = batch.get(0).tokens().length;
+        int t = batch.stream().mapToInt(s -> s.tokens().length).max().orElseThrow();
         int n = b * t;
         int d = config.headDim();
         int length = batch.stream().mapToInt(s -> s.startPosition() + t).max().orElseThrow();
-        long[] ids = new long[n], positions = new long[n], rows = new long[n], gather = new long[b * length];
+        long[] ids = new long[n], positions = new long[n], rows = new long[n], gather = new long[b * length], last = new long[b];
         for (int i = 0; i < b; i++) {
             Segment s = batch.get(i);
             long base = (long) s.slot() * maxContext;
             for (int j = 0; j < t; j++) {
-                ids[i * t + j] = s.tokens()[j];
+                ids[i * t + j] = j < s.tokens().length ? s.tokens()[j] : 0;
                 positions[i * t + j] = s.startPosition() + j;
                 rows[i * t + j] = base + s.startPosition() + j;
             }
+            last[i] = (long) i * t + s.tokens().length - 1;
             for (int j = 0; j < length; j++) {
                 gather[i * length + j] = base + j;
             }
@@ -183,8 +210,8 @@ final class Transformer implements CausalLM {
                     x.attach(m);
                 }
             }
-            NDArray last = t == 1 ? x : x.get(LAST_TOKEN).reshape(1, -1);
-            NDArray logits = linear(rmsNorm(last, weights.finalNorm()), weights.lmHead(), null).toType(DataType.FLOAT32, false);
+            NDArray lastTokens = t == 1 ? x : x.get(m, new NDIndex("{}", m.create(last)));
+            NDArray logits = linear(rmsNorm(lastTokens, weights.finalNorm()), weights.lmHead(), null).toType(DataType.FLOAT32, false);
             return scores(m, logits, batch);
         }
     }

@@ -52,4 +52,27 @@ class ChunkedPrefillTest {
             assertArrayEquals(a, b, dir.getFileName().toString());
         }
     }
+
+    /** Chunks of 50, 45 and 41 tokens: one padded batch (under a quarter of padding) that must not leak between slots. */
+    @ParameterizedTest
+    @MethodSource("models")
+    void promptsOfDifferentLengthsPrefilledTogetherGiveTheLogitsOfEachAlone(Path dir) {
+        try (CausalLM model = ModelLoader.load(dir, "cpu", "auto", 4, 128)) {
+            Random random = new Random(5);
+            int[][] prompts = Stream.of(50, 45, 41)
+                    .map(n -> random.ints(n, 3, model.config().vocabSize() - 64).toArray()).toArray(int[][]::new);
+            float[][] together = model.forward(List.of(new CausalLM.Segment(0, 0, prompts[0]),
+                    new CausalLM.Segment(1, 0, prompts[1]), new CausalLM.Segment(2, 0, prompts[2])));
+            for (int p = 0; p < prompts.length; p++) {
+                float[] alone = model.forward(List.of(new CausalLM.Segment(3, 0, prompts[p])))[0];
+                int next = Greedy.argmax(alone);
+                float[] aloneNext = model.forward(List.of(new CausalLM.Segment(3, prompts[p].length, new int[] {next})))[0];
+                float[] togetherNext = model.forward(List.of(new CausalLM.Segment(p, prompts[p].length, new int[] {next})))[0];
+                for (int i = 0; i < alone.length; i++) {
+                    assertEquals(alone[i], together[p][i], 1e-4, dir.getFileName() + " prompt " + p + " logit " + i);
+                    assertEquals(aloneNext[i], togetherNext[i], 1e-4, dir.getFileName() + " prompt " + p + " next logit " + i);
+                }
+            }
+        }
+    }
 }
