@@ -135,7 +135,7 @@ function addAssistant(text, state = 'stop') {
   const el = message('assistant', 'AI');
   const body = el.querySelector('.bubble');
   el.dataset.state = state;
-  body.innerHTML = renderMarkdown(text, state === 'streaming' ? CURSOR : '');
+  body.innerHTML = replyHtml(text, state === 'streaming');
   ui.messages.append(el);
   return { el, body, meta: el.querySelector('.meta'), text, frame: 0 };
 }
@@ -145,8 +145,16 @@ function message(role, avatar) {
   el.className = `msg ${role}`;
   el.dataset.role = role;
   el.innerHTML = `<div class="avatar" aria-hidden="true">${avatar}</div>`
-      + (role === 'assistant' ? '<div class="turn"><div class="bubble"></div><div class="meta"></div></div>' : '<div class="bubble"></div>');
+      + (role === 'assistant'
+        ? '<div class="turn"><div class="bubble"></div><div class="meta"></div></div>'
+        : '<div class="bubble"></div>');
   return el;
+}
+
+/** A reply as HTML: its Markdown, safely rendered (the only HTML this page makes from a reply). */
+function replyHtml(text, streaming) {
+  if (text.trim() || streaming) return renderMarkdown(text, streaming ? CURSOR : '');
+  return `<p class="blank">${text ? `(white space only: ${text.length} characters)` : '(no text)'}</p>`;
 }
 
 function submit() {
@@ -170,7 +178,7 @@ function delta(text) {
     turn.frame = 0;
     if (chat.turn === turn) {
       const follow = nearBottom();
-      turn.body.innerHTML = renderMarkdown(turn.text, CURSOR);
+      turn.body.innerHTML = replyHtml(turn.text, true);
       scroll(follow);
     }
   });
@@ -214,7 +222,7 @@ function endTurn(state, meta) {
   cancelAnimationFrame(turn.frame);
   turn.el.dataset.state = state;
   turn.el.classList.toggle('error', state === 'error' || state === 'interrupted');
-  turn.body.innerHTML = turn.text ? renderMarkdown(turn.text) : '<p class="meta">(no text)</p>';
+  turn.body.innerHTML = replyHtml(turn.text, false);
   turn.meta.textContent = meta;
   turn.meta.className = `meta ${state === 'cancelled' ? 'cancelled' : state === 'error' ? 'failed' : ''}`;
   controls();
@@ -346,7 +354,8 @@ function showInfo(info) {
     ui.gpuFill.style.width = `${Math.min(100, gpu.ratio * 100)}%`;
     ui.gpuMeter.classList.toggle('warn', gpu.warning);
     ui.gpuWarning.hidden = !gpu.warning;
-    ui.gpuWarning.textContent = `GPU memory is ${percent}% full: new replies may wait or fail, and the service may soon stop taking traffic.`;
+    ui.gpuWarning.textContent = `GPU memory is ${percent}% full: new replies may wait or fail, `
+        + 'and the service may soon stop taking traffic.';
   } else {
     ui.gpu.textContent = 'none: the model runs on the CPU';
     ui.gpuWarning.hidden = true;

@@ -56,7 +56,8 @@ function blocks(lines) {
       out.push(`<blockquote>${blocks(body)}</blockquote>`);
     } else if ((m = line.match(ITEM))) {
       const start = i++;
-      while (i < lines.length && (sameList(m, lines[i].match(ITEM)) || (lines[i].startsWith(' '.repeat(m[1].length + 1)) && lines[i].trim()))) i++;
+      const deeper = ' '.repeat(m[1].length + 1);
+      while (i < lines.length && (sameList(m, lines[i].match(ITEM)) || (lines[i].startsWith(deeper) && lines[i].trim()))) i++;
       out.push(list(lines.slice(start, i)));
     } else if (tableStarts(lines, i)) {
       const divider = lines[i + 1];
@@ -146,13 +147,18 @@ function inline(text) {
   const keep = html => SLOT + (slots.push(html) - 1) + SLOT;
   let s = text.replace(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g, (_, ticks, code) => keep(`<code>${code.trim()}</code>`));
   s = s.replace(/\[([^\]\n]+)\]\(\s*([^\s)]+)\s*\)/g, (whole, label, url) =>
-      SAFE_URL.test(url) ? keep(`<a href="${url}" target="_blank" rel="noopener noreferrer nofollow">${emphasis(label)}</a>`) : whole);
+      SAFE_URL.test(url) ? keep(link(url, emphasis(label))) : whole);
   s = s.replace(BARE_URL, found => {
     const [, url, trailing] = found.match(/^(.*?)([.,;:!?)\]*_~]*)$/);
-    return keep(`<a href="${url}" target="_blank" rel="noopener noreferrer nofollow">${url}</a>`) + trailing;
+    return keep(link(url, url)) + trailing;
   });
   s = emphasis(s);
   return s.replace(new RegExp(SLOT + '(\\d+)' + SLOT, 'g'), (_, k) => slots[+k]);
+}
+
+/** A link that opens apart from the chat and tells the target nothing about it. */
+function link(url, label) {
+  return `<a href="${url}" target="_blank" rel="noopener noreferrer nofollow">${label}</a>`;
 }
 
 function emphasis(text) {

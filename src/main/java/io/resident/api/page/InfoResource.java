@@ -42,7 +42,12 @@ public class InfoResource {
     record Load(int slots, int running, int waiting) {}
 
     /** @param warning whether the ratio is above {@link #GPU_MEMORY_WARNING} */
-    record GpuMemory(long usedBytes, long totalBytes, double ratio, boolean warning) {}
+    record GpuMemory(long usedBytes, long totalBytes, double ratio, boolean warning) {
+
+        static GpuMemory of(GpuMemorySource.Reading reading) {
+            return new GpuMemory(reading.used(), reading.total(), reading.ratio(), reading.ratio() > GPU_MEMORY_WARNING);
+        }
+    }
 
     private final ModelHolder holder;
     private final GpuMemorySource gpu;
@@ -62,11 +67,8 @@ public class InfoResource {
         }
         ServedModel served = holder.served();
         Engine.Stats stats = served.engine().stats();
-        GpuMemory memory = gpu.read()
-                .map(r -> new GpuMemory(r.used(), r.total(), r.ratio(), r.ratio() > GPU_MEMORY_WARNING))
-                .orElse(null);
         return new Info(state.name(), model(served), sampling(served), new Load(stats.slots(), stats.running(), stats.waiting()),
-                memory, memoryWindow);
+                gpu.read().map(GpuMemory::of).orElse(null), memoryWindow);
     }
 
     private static Model model(ServedModel served) {
