@@ -74,9 +74,11 @@ public interface ResidentConfig {
     @WithDefault("30s")
     Duration maxWait();
 
-    /** Prompt tokens prefilled per engine step beside the decode of running replies. */
-    @WithDefault("256")
-    int prefillChunk();
+    /**
+     * Prompt tokens prefilled per engine step beside the decode of running replies; unset, 2048 on a GPU (a 2k
+     * prompt in one step) and 256 on the CPU (running replies stall less there while a prompt is read).
+     */
+    OptionalInt prefillChunk();
 
     /** On shutdown, how long running replies may take to finish before they are cancelled. */
     @WithDefault("30s")

@@ -60,7 +60,8 @@ class ResidentConfigTest {
         assertEquals(Optional.empty(), c.model(), "unset: the demo model");
         assertEquals(List.of("auto", "auto"), List.of(c.device(), c.dtype()));
         assertEquals(OptionalInt.empty(), c.maxContext(), "unset: the model's own limit");
-        assertEquals(List.of(8, 20, 64, 256), List.of(c.maxBatch(), c.memoryWindow(), c.maxWaiting(), c.prefillChunk()));
+        assertEquals(List.of(8, 20, 64), List.of(c.maxBatch(), c.memoryWindow(), c.maxWaiting()));
+        assertEquals(OptionalInt.empty(), c.prefillChunk(), "unset: by device");
         assertEquals(List.of(Duration.ofMinutes(30), Duration.ofSeconds(30), Duration.ofSeconds(30)),
                 List.of(c.sessionIdleTimeout(), c.maxWait(), c.drainTimeout()));
         assertEquals(0.92, c.readinessVramThreshold());
@@ -76,7 +77,8 @@ class ResidentConfigTest {
         assertEquals(Optional.of("Qwen/Qwen2.5-7B-Instruct@main"), c.model());
         assertEquals(List.of("cuda:1", "float16"), List.of(c.device(), c.dtype()));
         assertEquals(OptionalInt.of(4096), c.maxContext());
-        assertEquals(List.of(4, 10, 3, 64), List.of(c.maxBatch(), c.memoryWindow(), c.maxWaiting(), c.prefillChunk()));
+        assertEquals(List.of(4, 10, 3), List.of(c.maxBatch(), c.memoryWindow(), c.maxWaiting()));
+        assertEquals(OptionalInt.of(64), c.prefillChunk());
         assertEquals(List.of(Duration.ofMinutes(5), Duration.ofSeconds(2), Duration.ofSeconds(45)),
                 List.of(c.sessionIdleTimeout(), c.maxWait(), c.drainTimeout()));
         assertEquals(0.8, c.readinessVramThreshold());

@@ -34,6 +34,8 @@ import org.jboss.logging.Logger;
 public class ModelHolder {
 
     private static final Logger LOG = Logger.getLogger(ModelHolder.class);
+    static final int GPU_PREFILL_CHUNK = 2048;
+    static final int CPU_PREFILL_CHUNK = 256;
 
     /** Where the model is in its life. */
     public enum State { LOADING, READY, DRAINING, FAILED }
@@ -130,7 +132,7 @@ public class ModelHolder {
         model = loaded;
         long loadNanos = System.nanoTime() - started;
 
-        Engine engine = new Engine(loaded, tokenizer, engineOptions(), metrics);
+        Engine engine = new Engine(loaded, tokenizer, engineOptions(device), metrics);
         long warmStarted = System.nanoTime();
         engine.generate(new GenerationRequest(tokenizer.chatPrompt(List.of(new Message("user", "Hello"))),
                 SamplingParams.greedy(1)));
@@ -159,8 +161,9 @@ public class ModelHolder {
         }
     }
 
-    private EngineOptions engineOptions() {
-        return new EngineOptions(config.maxWaiting(), config.maxWait(), config.prefillChunk());
+    private EngineOptions engineOptions(Device device) {
+        int prefillChunk = config.prefillChunk().orElse(device.isGpu() ? GPU_PREFILL_CHUNK : CPU_PREFILL_CHUNK);
+        return new EngineOptions(config.maxWaiting(), config.maxWait(), prefillChunk);
     }
 
     /** As RESIDENT_DEVICE spells it: cpu or cuda:N. */
