@@ -52,31 +52,49 @@ final class CheckpointWeights implements WeightReader {
         }
         ByteBuffer bytes = checkpoint.map(entry);
         return switch (entry.dtype()) {
-            case "F16" -> convert(manager.create(bytes, new Shape(shape), DataType.FLOAT16), name);
-            case "F32" -> convert(manager.create(bytes, new Shape(shape), DataType.FLOAT32), name);
-            default -> widenBfloat16(bytes, shape, name);
+            case "F16" -> fromMapping(bytes, shape, DataType.FLOAT16, name);
+            case "F32" -> fromMapping(bytes, shape, DataType.FLOAT32, name);
+            default -> inComputeType(widenBfloat16(bytes, shape), name);
         };
     }
 
     /**
-     * The raw tensor in the compute dtype. On the CPU, raw aliases the mapped file and a float32 checkpoint
-     * tensor keeps doing so (torch's same-dtype conversion copies nothing): the page cache holds it, never writes.
+     * The tensor's own copy of its mapped bytes in the compute dtype. On the CPU an array made from a buffer
+     * aliases it, and so does torch's conversion to the same dtype; the JVM unmaps a mapped buffer once it is
+     * collected, so an alias kept past loading would crash the process at the next forward pass.
      */
-    private NDArray convert(NDArray raw, String name) {
-        try (raw) {
-            DataType target = compute;
-            if (compute == DataType.FLOAT16 && raw.getDataType() == DataType.FLOAT32) {
-                float max = raw.abs().max().getFloat();
-                if (max > FLOAT16_MAX) {
-                    LOG.infof("tensor %s reaches %g, beyond float16's range: it stays float32", name, max);
-                    target = DataType.FLOAT32;
-                }
-            }
-            return raw.toType(target, true);
+    private NDArray fromMapping(ByteBuffer bytes, long[] shape, DataType stored, String name) {
+        try (NDArray raw = manager.create(bytes, new Shape(shape), stored)) {
+            DataType target = target(raw, name);
+            return target == stored ? raw.duplicate() : raw.toType(target, true);
         }
     }
 
-    private NDArray widenBfloat16(ByteBuffer bytes, long[] shape, String name) {
+    /** An array of the loader's own in the compute dtype (itself when it has that dtype already). */
+    private NDArray inComputeType(NDArray owned, String name) {
+        DataType target = target(owned, name);
+        if (target == owned.getDataType()) {
+            return owned;
+        }
+        try (owned) {
+            return owned.toType(target, true);
+        }
+    }
+
+    /** The compute dtype, or float32 for a float32 tensor beyond float16's range. */
+    private DataType target(NDArray tensor, String name) {
+        if (compute == DataType.FLOAT16 && tensor.getDataType() == DataType.FLOAT32) {
+            float max = tensor.abs().max().getFloat();
+            if (max > FLOAT16_MAX) {
+                LOG.infof("tensor %s reaches %g, beyond float16's range: it stays float32", name, max);
+                return DataType.FLOAT32;
+            }
+        }
+        return compute;
+    }
+
+    /** float32 values of bfloat16 bytes, in chunks through a reused scratch buffer; the result owns its memory. */
+    private NDArray widenBfloat16(ByteBuffer bytes, long[] shape) {
         long elements = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
         long rowElements = shape.length > 1 ? elements / shape[0] : elements;
         long rowsPerChunk = Math.max(1, WIDEN_CHUNK / rowElements);
@@ -101,10 +119,10 @@ final class CheckpointWeights implements WeightReader {
             }
         }
         if (chunks.size() == 1) {
-            return convert(chunks.get(0), name);
+            return chunks.get(0);
         }
         try (NDList parts = new NDList(chunks)) {
-            return convert(NDArrays.concat(parts, 0), name);
+            return NDArrays.concat(parts, 0);
         }
     }
 
