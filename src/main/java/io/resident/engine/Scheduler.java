@@ -43,7 +43,7 @@ final class Scheduler implements Runnable {
     private volatile long kvTokensUsed;
 
     /**
-     * @param ended called on the engine thread after a sequence's end event and the release of its slot
+     * @param ended called on the engine thread once a sequence's slot is free, just before its end event
      * @param died  called on the engine thread when an unexpected error ends the loop
      */
     Scheduler(CausalLM model, Set<Integer> stopIds, int prefillChunk, EngineMetrics metrics,
@@ -140,6 +140,7 @@ final class Scheduler implements Runnable {
             if (!prefilled && s.prefilled()) {
                 prefilling.remove(s);
                 decoding.add(s);
+                metrics.prefilled(s.prompt.length);
             }
             if (s.prefilled()) {
                 accept(s, s.sampler.next(logits[row]));
@@ -195,6 +196,7 @@ final class Scheduler implements Runnable {
         return s.stops.stopped() ? text : text + s.stops.flush();
     }
 
+    /** Frees the slot and its permit before the end event, so a caller that saw the end finds the slot free. */
     private void finish(Sequence s, FinishReason reason, String tail) {
         prefilling.remove(s);
         decoding.remove(s);
@@ -202,6 +204,9 @@ final class Scheduler implements Runnable {
         s.slot = -1;
         long now = System.nanoTime();
         double decodeSeconds = (s.lastTokenNanos - s.firstTokenNanos) / 1e9;
+        metrics.finished(reason, Duration.ofNanos(now - s.submittedNanos));
+        kvTokensUsed = kvTokens();
+        ended.accept(s);
         s.stream.emit(new Done(
                 reason,
                 tail,
@@ -210,8 +215,6 @@ final class Scheduler implements Runnable {
                 s.generated == 0 ? Duration.ZERO : Duration.ofNanos(s.firstTokenNanos - s.submittedNanos),
                 Duration.ofNanos(now - s.submittedNanos),
                 s.generated < 2 ? 0 : (s.generated - 1) / decodeSeconds));
-        metrics.finished(reason, s.prompt.length, s.generated);
-        ended.accept(s);
     }
 
     private long kvTokens() {
