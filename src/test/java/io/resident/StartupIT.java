@@ -53,7 +53,7 @@ class StartupIT {
     @Test
     void sigtermDrainsTheEngineThenStops() throws Exception {
         Path fixture = Fixtures.shared("chatglm3-6b-tiny");
-        try (Service service = start(Map.of("RESIDENT_MODEL", fixture.toString(), "RESIDENT_DRAIN_TIMEOUT", "7s"))) {
+        try (var service = start(Map.of("RESIDENT_MODEL", fixture.toString(), "RESIDENT_DRAIN_TIMEOUT", "7s"))) {
             service.awaitReady();
             service.process().destroy(); // SIGTERM
             assertTrue(service.process().waitFor(30, TimeUnit.SECONDS), "no exit after SIGTERM:\n" + service.output());
