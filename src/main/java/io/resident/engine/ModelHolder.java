@@ -179,7 +179,7 @@ public class ModelHolder {
     /**
      * On SIGTERM, in Quarkus's pre-shutdown phase (quarkus.shutdown.delay-enabled), while the HTTP server still
      * serves: readiness goes DOWN and the engine admits nothing new; running replies get RESIDENT_DRAIN_TIMEOUT to
-     * finish before they are cancelled. Observers of this event with a later priority (the WebSocket endpoint's
+     * finish before they are cancelled. Observers of this event with a later priority (the place for WebSocket
      * close frames) run once the replies are over.
      */
     void onShutdownStarted(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownDelayInitiatedEvent event) {
