@@ -56,6 +56,29 @@ class StartupIT {
     }
 
     @Test
+    void sigtermDrainsTheEngineThenStops() throws Exception {
+        Path fixture = Fixtures.shared("chatglm3-6b-tiny");
+        try (var service = start(Map.of("RESIDENT_MODEL", fixture.toString(), "RESIDENT_DRAIN_TIMEOUT", "7s"))) {
+            service.awaitReady();
+            service.process().destroy(); // SIGTERM
+            assertTrue(service.process().waitFor(30, TimeUnit.SECONDS), "no exit after SIGTERM:\n" + service.output());
+            String log = service.output();
+            int draining = log.indexOf("Draining: up to PT7S for 0 running replies");
+            int stopped = log.indexOf("resident stopped in");
+            assertTrue(draining >= 0 && log.indexOf("Drained: every reply finished") > draining && stopped > draining, log);
+            assertEquals(143, service.process().exitValue(), "the exit status of a SIGTERM shutdown");
+        }
+    }
+
+    @Test
+    void kvCacheThatCannotFitIsRefused() throws Exception {
+        // 100,000 slots of 8,192 positions at 512 bytes each: 390 GiB, more than any test machine has free
+        assertRefused(Map.of("RESIDENT_MODEL", Fixtures.shared("chatglm3-6b-tiny").toString(),
+                "RESIDENT_MAX_BATCH", "100000", "RESIDENT_MAX_CONTEXT", "8192"),
+                "the model does not fit: weights 0.00 GiB + KV cache 100000 slots x 8192 positions (390.63 GiB)");
+    }
+
+    @Test
     void missingConfigJson() throws Exception {
         Path dir = brokenCopy("no-config");
         Files.delete(dir.resolve("config.json"));

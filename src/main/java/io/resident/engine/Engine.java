@@ -132,8 +132,8 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Stops admitting (new requests are busy), waits up to {@code timeout} for the running replies to finish, then
-     * cancels those left.
+     * Stops admitting (new and waiting requests are busy), waits up to {@code timeout} for the running replies to
+     * finish, then cancels those left.
      *
      * @return true when every reply finished on its own within the timeout
      */
@@ -141,6 +141,9 @@ public final class Engine implements AutoCloseable {
         synchronized (lifecycle) {
             if (state == State.RUNNING) {
                 state = State.DRAINING;
+                // nothing is admitted from now on, so permits no longer count slots: these wake every waiting
+                // request at once, to find the engine draining and be answered busy
+                slots.release(options.maxWaiting());
             }
             boolean finished = awaitNoneLive(timeout);
             if (!finished) {
@@ -274,9 +277,9 @@ public final class Engine implements AutoCloseable {
         }
         for (Sequence sequence : live) {
             if (live.remove(sequence)) {
-                sequence.stream.emit(new Error(cause));
-                metrics.failed(cause);
                 slots.release();
+                metrics.failed(cause);
+                sequence.stream.emit(new Error(cause));
             }
         }
         synchronized (lifecycle) {

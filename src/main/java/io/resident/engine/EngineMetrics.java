@@ -16,14 +16,17 @@ public interface EngineMetrics {
     /** A request was turned away busy. */
     default void rejected() {}
 
-    /** From submission to a request's first token. */
+    /** A request's whole prompt is in the KV cache. */
+    default void prefilled(int promptTokens) {}
+
+    /** A request's first generated token, this long after submission (queue wait and prefill included). */
     default void firstToken(Duration timeToFirstToken) {}
 
-    /** Between two tokens of one reply. */
+    /** A later generated token, this long after the one before it. */
     default void interToken(Duration latency) {}
 
-    /** A reply ended normally or by cancellation. */
-    default void finished(FinishReason reason, int promptTokens, int completionTokens) {}
+    /** A reply ended normally or by cancellation, this long after submission. */
+    default void finished(FinishReason reason, Duration duration) {}
 
     /** A reply failed because the engine died. */
     default void failed(Throwable cause) {}

@@ -3,6 +3,7 @@ package io.resident.engine;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.resident.ResidentConfig;
@@ -64,6 +65,11 @@ public class ModelHolder {
     /** Loaded, warmed up, and not shutting down. */
     public boolean ready() {
         return state == State.READY;
+    }
+
+    /** Loaded and warmed up, draining included: {@link #served()} answers. */
+    public boolean loaded() {
+        return state == State.READY || state == State.DRAINING;
     }
 
     /** @throws ModelNotReadyException while the model loads, or after it failed to */
@@ -176,25 +182,40 @@ public class ModelHolder {
     }
 
     /**
-     * On SIGTERM: readiness goes DOWN and the engine admits nothing new; running replies get
-     * RESIDENT_DRAIN_TIMEOUT to finish before they are cancelled. Then the model is let go.
+     * On SIGTERM, in Quarkus's pre-shutdown phase (quarkus.shutdown.delay-enabled), while the HTTP server still
+     * serves: readiness goes DOWN and the engine admits nothing new; running replies get RESIDENT_DRAIN_TIMEOUT to
+     * finish before they are cancelled. Observers of this event with a later priority (the place for WebSocket
+     * close frames) run once the replies are over.
      */
+    void onShutdownStarted(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownDelayInitiatedEvent event) {
+        drain();
+    }
+
+    /** After the HTTP server has stopped: drains if that has not happened yet (no pre-shutdown phase), then lets the model go. */
     void onStop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
+        drain();
         ServedModel current = served;
         if (current != null) {
-            state = State.DRAINING;
-            LOG.infof("Draining: up to %s for %d running replies", config.drainTimeout(), current.engine().stats().running());
-            try {
-                boolean finished = current.engine().drain(config.drainTimeout());
-                LOG.info(finished ? "Drained: every reply finished" : "Drain timeout: the replies left were cancelled");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
             current.engine().close();
             current.tokenizer().close();
         }
         if (model != null) {
             model.close();
+        }
+    }
+
+    private synchronized void drain() {
+        ServedModel current = served;
+        if (current == null || state == State.DRAINING) {
+            return;
+        }
+        state = State.DRAINING;
+        LOG.infof("Draining: up to %s for %d running replies", config.drainTimeout(), current.engine().stats().running());
+        try {
+            boolean finished = current.engine().drain(config.drainTimeout());
+            LOG.info(finished ? "Drained: every reply finished" : "Drain timeout: the replies left were cancelled");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

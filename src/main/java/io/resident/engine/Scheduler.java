@@ -141,6 +141,7 @@ final class Scheduler implements Runnable {
             if (!prefilled && s.prefilled()) {
                 prefilling.remove(s);
                 decoding.add(s);
+                metrics.prefilled(s.prompt.length);
             }
             if (s.prefilled()) {
                 accept(s, s.sampler.next(scores.get(row)));
@@ -204,7 +205,8 @@ final class Scheduler implements Runnable {
         s.slot = -1;
         long now = System.nanoTime();
         double decodeSeconds = (s.lastTokenNanos - s.firstTokenNanos) / 1e9;
-        metrics.finished(reason, s.prompt.length, s.generated);
+        metrics.finished(reason, Duration.ofNanos(now - s.submittedNanos));
+        kvTokensUsed = kvTokens();
         ended.accept(s);
         s.stream.emit(new Done(
                 reason,

@@ -79,6 +79,15 @@ public interface CausalLM extends AutoCloseable {
 
     long parameterCount();
 
+    /**
+     * The native arrays the model holds now and their bytes: weights, RoPE tables and the whole KV cache, fixed once
+     * loaded; a step's own arrays while it runs. Between steps, anything above the loaded figures is a leak.
+     */
+    Footprint footprint();
+
+    /** A count of live native arrays and their bytes. */
+    record Footprint(int arrays, long bytes) {}
+
     @Override
     void close();
 }

@@ -309,6 +309,16 @@ final class Transformer implements CausalLM {
     }
 
     @Override
+    public Footprint footprint() {
+        List<NDArray> arrays = manager.getManagedArrays();
+        long bytes = 0;
+        for (NDArray a : arrays) {
+            bytes += a.getShape().size() * a.getDataType().getNumOfBytes();
+        }
+        return new Footprint(arrays.size(), bytes);
+    }
+
+    @Override
     public void close() {
         manager.close();
     }

@@ -20,12 +20,17 @@ public final class EngineHealthCheck {
     private EngineHealthCheck() {}
 
     static HealthCheckResponse check(ModelHolder holder, boolean forReadiness) {
+        return check(holder.state(), holder.loaded() ? holder.served().engine() : null, forReadiness);
+    }
+
+    /** @param engine the running engine, null while the model loads (or after it failed to) */
+    static HealthCheckResponse check(ModelHolder.State holderState, Engine engine, boolean forReadiness) {
         var response = HealthCheckResponse.named("engine");
-        if (!holder.ready()) {
-            return response.status(!forReadiness && holder.state() != ModelHolder.State.FAILED)
-                    .withData("state", holder.state().name()).build();
+        if (engine == null) {
+            return response.status(!forReadiness && holderState != ModelHolder.State.FAILED)
+                    .withData("state", holderState.name()).build();
         }
-        Engine.Health health = holder.served().engine().health();
+        Engine.Health health = engine.health();
         boolean up = forReadiness ? health.state() == Engine.State.RUNNING && health.live(MAX_SILENCE) : health.live(MAX_SILENCE);
         response.status(up).withData("state", health.state().name())
                 .withData("sinceHeartbeatMs", health.sinceHeartbeat().toMillis());

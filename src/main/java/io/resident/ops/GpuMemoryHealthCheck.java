@@ -1,7 +1,9 @@
 package io.resident.ops;
 
 import io.resident.ResidentConfig;
+import io.resident.engine.ModelHolder;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Locale;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
@@ -12,10 +14,12 @@ import org.eclipse.microprofile.health.Readiness;
 public class GpuMemoryHealthCheck implements HealthCheck {
 
     private final GpuMemorySource memory;
+    private final ModelHolder holder;
     private final double threshold;
 
-    GpuMemoryHealthCheck(GpuMemorySource memory, ResidentConfig config) {
+    GpuMemoryHealthCheck(GpuMemorySource memory, ModelHolder holder, ResidentConfig config) {
         this.memory = memory;
+        this.holder = holder;
         this.threshold = config.readinessVramThreshold();
     }
 
@@ -26,8 +30,9 @@ public class GpuMemoryHealthCheck implements HealthCheck {
                 .map(reading -> response.status(reading.ratio() <= threshold)
                         .withData("used", reading.used())
                         .withData("total", reading.total())
-                        .withData("ratio", String.format(java.util.Locale.ROOT, "%.4f", reading.ratio())))
-                .orElseGet(() -> response.up().withData("gpu", "none: the model runs on the CPU"))
+                        .withData("ratio", String.format(Locale.ROOT, "%.4f", reading.ratio())))
+                .orElseGet(() -> response.up().withData("gpu", holder.state() == ModelHolder.State.LOADING
+                        ? "not known until the model is loaded" : "none: the model runs on the CPU"))
                 .build();
     }
 }

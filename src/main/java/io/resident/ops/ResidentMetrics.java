@@ -34,7 +34,7 @@ public class ResidentMetrics implements EngineMetrics {
         interTokenLatency = histogram("resident.inter.token.latency", "Between two tokens of one reply");
         requestDuration = histogram("resident.request.duration", "From submission to a reply's end");
         queueWait = histogram("resident.queue.wait", "Waiting for a batch slot");
-        promptTokens = Counter.builder("resident.prompt.tokens").description("Prompt tokens of admitted requests").register(registry);
+        promptTokens = Counter.builder("resident.prompt.tokens").description("Prompt tokens prefilled").register(registry);
         generationTokens = Counter.builder("resident.generation.tokens").description("Tokens generated").register(registry);
         engineGauge(holder, "resident.requests.running", "Requests holding a batch slot", stats -> stats.running());
         engineGauge(holder, "resident.requests.waiting", "Requests waiting for a batch slot", stats -> stats.waiting());
@@ -53,7 +53,7 @@ public class ResidentMetrics implements EngineMetrics {
 
     private void engineGauge(Provider<ModelHolder> holder, String name, String description,
             ToDoubleFunction<Engine.Stats> value) {
-        Gauge.builder(name, holder, h -> h.get().ready() ? value.applyAsDouble(h.get().served().engine().stats()) : 0)
+        Gauge.builder(name, holder, h -> h.get().loaded() ? value.applyAsDouble(h.get().served().engine().stats()) : 0)
                 .description(description).register(registry);
     }
 
@@ -74,19 +74,26 @@ public class ResidentMetrics implements EngineMetrics {
     }
 
     @Override
+    public void prefilled(int prompt) {
+        promptTokens.increment(prompt);
+    }
+
+    // Tokens are counted as they come, so that rates over a scrape interval hold during long replies.
+    @Override
     public void firstToken(Duration timeToFirst) {
         timeToFirstToken.record(timeToFirst);
+        generationTokens.increment();
     }
 
     @Override
     public void interToken(Duration latency) {
         interTokenLatency.record(latency);
+        generationTokens.increment();
     }
 
     @Override
-    public void finished(FinishReason reason, int prompt, int completion) {
-        promptTokens.increment(prompt);
-        generationTokens.increment(completion);
+    public void finished(FinishReason reason, Duration duration) {
+        requestDuration.record(duration);
     }
 
     @Override

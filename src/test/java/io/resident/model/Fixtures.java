@@ -24,7 +24,7 @@ public final class Fixtures {
         return dir;
     }
 
-    static Path own(String name) {
+    public static Path own(String name) {
         Path dir = Path.of("src/test/resources/fixtures", name);
         assertTrue(Files.isDirectory(dir), "fixture " + dir + " is missing: run src/test/python/make_fixtures.py");
         return dir;

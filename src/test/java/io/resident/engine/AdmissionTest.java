@@ -1,0 +1,152 @@
+package io.resident.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Admission through the slot semaphore: a request waits for a slot in arrival order, for at most the configured
+ * time, behind at most the configured number of others; past either bound it is busy at once, with a retry hint.
+ */
+class AdmissionTest {
+
+    private static TestModel test;
+
+    @BeforeAll
+    static void load() {
+        test = TestModel.load("qwen2-tiny", 1, 2048);
+    }
+
+    @AfterAll
+    static void close() {
+        test.close();
+    }
+
+    @Test
+    void oneMoreThanMaxWaitingIsBusyAtOnce() throws Exception {
+        try (Engine engine = test.engine(new EngineOptions(2, Duration.ofMinutes(1), 64))) {
+            TokenStream holder = holdTheSlot(engine);
+            List<CompletableFuture<TokenStream>> waiters = List.of(waiter(engine), waiter(engine));
+            awaitWaiting(engine, 2);
+
+            long started = System.nanoTime();
+            EngineBusyException busy = assertThrows(EngineBusyException.class, () -> engine.submit(request(4)));
+            assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(1), "busy without waiting");
+            assertTrue(busy.getMessage().contains("2 requests are already waiting"), busy.getMessage());
+            assertTrue(busy.retryAfter().compareTo(Duration.ZERO) > 0);
+            assertEquals(2, engine.stats().waiting(), "the busy request did not join the queue");
+
+            holder.cancel();
+            for (CompletableFuture<TokenStream> waiter : waiters) {
+                assertEquals(FinishReason.LENGTH, waiter.get(1, TimeUnit.MINUTES).collect().done().reason());
+            }
+            assertEquals(new Engine.Stats(1, 0, 0, 0, 2048), engine.stats());
+        }
+    }
+
+    @Test
+    void aRequestWaitingLongerThanMaxWaitIsBusy() throws Exception {
+        Duration maxWait = Duration.ofMillis(300);
+        try (Engine engine = test.engine(new EngineOptions(8, maxWait, 64))) {
+            TokenStream holder = holdTheSlot(engine);
+            long started = System.nanoTime();
+            EngineBusyException busy = assertThrows(EngineBusyException.class, () -> engine.submit(request(4)));
+            long waited = System.nanoTime() - started;
+            assertTrue(waited >= maxWait.toNanos() && waited < maxWait.toNanos() + TimeUnit.SECONDS.toNanos(5),
+                    "waited " + waited / 1_000_000 + " ms");
+            assertTrue(busy.getMessage().contains("no slot freed up within PT0.3S"), busy.getMessage());
+            assertEquals(0, engine.stats().waiting());
+            assertEquals(1, engine.stats().running(), "the slot stayed with its holder");
+            holder.cancel();
+            assertEquals(FinishReason.CANCELLED, holder.collect().done().reason());
+        }
+    }
+
+    @Test
+    void waitingRequestsAreAdmittedInArrivalOrder() throws Exception {
+        try (Engine engine = test.engine(new EngineOptions(8, Duration.ofMinutes(1), 64))) {
+            TokenStream holder = holdTheSlot(engine);
+            List<Integer> admitted = new CopyOnWriteArrayList<>();
+            List<CompletableFuture<Void>> waiters = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                int arrival = i;
+                waiters.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        TokenStream stream = engine.submit(request(2));
+                        admitted.add(arrival);
+                        stream.collect();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, Thread::startVirtualThread));
+                awaitWaiting(engine, i + 1);
+            }
+            holder.cancel();
+            for (CompletableFuture<Void> waiter : waiters) {
+                waiter.get(1, TimeUnit.MINUTES);
+            }
+            assertEquals(List.of(0, 1, 2, 3, 4), admitted);
+        }
+    }
+
+    @Test
+    void anInterruptedWaiterLeavesTheQueueWithoutASlot() throws Exception {
+        try (Engine engine = test.engine(new EngineOptions(8, Duration.ofMinutes(1), 64))) {
+            TokenStream holder = holdTheSlot(engine);
+            CompletableFuture<TokenStream> waiter = new CompletableFuture<>();
+            Thread thread = Thread.startVirtualThread(() -> {
+                try {
+                    waiter.complete(engine.submit(request(4)));
+                } catch (Throwable e) {
+                    waiter.completeExceptionally(e);
+                }
+            });
+            awaitWaiting(engine, 1);
+            thread.interrupt();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> waiter.get(1, TimeUnit.MINUTES));
+            assertTrue(e.getCause() instanceof InterruptedException, String.valueOf(e.getCause()));
+            assertEquals(0, engine.stats().waiting());
+            holder.cancel();
+            holder.collect();
+            assertEquals(FinishReason.LENGTH, engine.generate(request(4)).done().reason(), "the slot is free again");
+        }
+    }
+
+    /** A reply that runs until cancelled: this prompt meets no stop id before the context of 2048 ends. */
+    static TokenStream holdTheSlot(Engine engine) throws InterruptedException {
+        return engine.submit(new GenerationRequest(new int[] {5, 6, 7}, SamplingParams.greedy(Integer.MAX_VALUE)));
+    }
+
+    static GenerationRequest request(int maxTokens) {
+        return new GenerationRequest(new int[] {5, 6, 7}, SamplingParams.greedy(maxTokens));
+    }
+
+    private static CompletableFuture<TokenStream> waiter(Engine engine) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return engine.submit(request(4));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }, Thread::startVirtualThread);
+    }
+
+    static void awaitWaiting(Engine engine, int waiting) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (engine.stats().waiting() != waiting) {
+            assertTrue(System.nanoTime() < deadline, "never " + waiting + " waiting: " + engine.stats());
+            Thread.sleep(5);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package io.resident.engine;
+
+import io.resident.model.CausalLM;
+import io.resident.model.ModelConfig;
+import java.util.List;
+
+/** A real model with something done before each of its steps (recording it, failing, stalling). */
+public abstract class ForwardingModel implements CausalLM {
+
+    private final CausalLM model;
+
+    protected ForwardingModel(CausalLM model) {
+        this.model = model;
+    }
+
+    /** Called on the engine thread with each step's segments, before the model runs them. */
+    protected abstract void beforeStep(List<Segment> segments);
+
+    @Override
+    public float[][] forward(List<Segment> segments) {
+        beforeStep(segments);
+        return model.forward(segments);
+    }
+
+    @Override
+    public ModelConfig config() {
+        return model.config();
+    }
+
+    @Override
+    public int slots() {
+        return model.slots();
+    }
+
+    @Override
+    public int maxContext() {
+        return model.maxContext();
+    }
+
+    @Override
+    public long parameterCount() {
+        return model.parameterCount();
+    }
+
+    @Override
+    public Footprint footprint() {
+        return model.footprint();
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}
