@@ -45,7 +45,14 @@ import java.util.concurrent.Future;
  * <pre>
  * java -cp ... io.resident.bench.ServingBenchmark --shape chatglm3-6b --device cuda --dtype float16 --json out.json
  * java -cp ... io.resident.bench.ServingBenchmark --model /models/chatglm3-6b --device cuda
+ * ./mvnw -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=io.resident.bench.ServingBenchmark \
+ *     -Dexec.args="--model src/test/resources/fixtures/qwen2-tiny --device cpu --streams 1,4,16,64"
  * </pre>
+ *
+ * Options and defaults: --prompts 128,2048,8192 (time to first token), --batches 1,8,32 (decode steps),
+ * --streams 1,8,32,64, --tokens 128 and --stream-prompt 128 (each stream's reply and prompt), --prefill-chunk 2048,
+ * --decode-steps 128, --device auto, --dtype auto, --json FILE. A model directory without tokenizer files (a test
+ * fixture) streams its text through Qwen3's tokenizer.
  *
  * A named shape (chatglm3-6b, qwen2.5-0.5b, qwen2.5-7b, llama-3.1-8b) is built with seeded random weights; replies
  * then never end early, since every stream is given exactly --tokens tokens (end-of-sequence ids are ignored, as
@@ -55,7 +62,7 @@ public final class ServingBenchmark {
 
     /** One run's settings, from the command line. */
     record Options(String shape, Path model, String device, String dtype, List<Integer> prompts, List<Integer> batches,
-            List<Integer> streams, int tokens, int prefillChunk, int decodeSteps, Path json) {
+            List<Integer> streams, int tokens, int streamPrompt, int prefillChunk, int decodeSteps, Path json) {
 
         static Options parse(String[] args) {
             Map<String, String> a = new LinkedHashMap<>();
@@ -72,6 +79,7 @@ public final class ServingBenchmark {
                     a.getOrDefault("device", "auto"), a.getOrDefault("dtype", "auto"),
                     ints(a.getOrDefault("prompts", "128,2048,8192")), ints(a.getOrDefault("batches", "1,8,32")),
                     ints(a.getOrDefault("streams", "1,8,32,64")), Integer.parseInt(a.getOrDefault("tokens", "128")),
+                    Integer.parseInt(a.getOrDefault("stream-prompt", "128")),
                     Integer.parseInt(a.getOrDefault("prefill-chunk", "2048")),
                     Integer.parseInt(a.getOrDefault("decode-steps", "128")),
                     a.containsKey("json") ? Path.of(a.get("json")) : null);
@@ -82,8 +90,6 @@ public final class ServingBenchmark {
         }
     }
 
-    /** Prompt tokens in every stream of the aggregate runs, and cached positions behind each decode step. */
-    static final int STREAM_PROMPT = 128;
     /** Decode steps run before the timed ones. */
     static final int DECODE_WARMUP = 4;
 
@@ -110,7 +116,7 @@ public final class ServingBenchmark {
         int slots = Math.max(max(options.batches()), max(options.streams()));
         long started = System.nanoTime();
         int context = Math.max(max(options.prompts()) + 1,
-                STREAM_PROMPT + Math.max(options.tokens(), DECODE_WARMUP + options.decodeSteps()) + 1);
+                options.streamPrompt() + Math.max(options.tokens(), DECODE_WARMUP + options.decodeSteps()) + 1);
         try (Shapes.Loaded loaded = Shapes.load(options, slots, context);
                 Engine engine = new Engine(loaded.model(), loaded.tokenizer(),
                         new EngineOptions(max(options.streams()), Duration.ofMinutes(10), options.prefillChunk()),
@@ -159,7 +165,7 @@ public final class ServingBenchmark {
 
     /**
      * The model's forward pass alone for a batch of single-token decode segments, each slot holding
-     * {@link #STREAM_PROMPT} positions, with the scores greedy decoding takes: what one engine step costs before
+     * --stream-prompt positions, with the scores greedy decoding takes: what one engine step costs before
      * sampling.
      */
     private Map<String, Object> decodeSteps(CausalLM model, Device device) {
@@ -167,7 +173,7 @@ public final class ServingBenchmark {
         ModelConfig c = model.config();
         for (int batch : options.batches()) {
             for (int slot = 0; slot < batch; slot++) {
-                model.forward(List.of(new Segment(slot, 0, randomIds(c, STREAM_PROMPT))));
+                model.forward(List.of(new Segment(slot, 0, randomIds(c, options.streamPrompt()))));
             }
             long begin = 0;
             for (int step = 0; step < DECODE_WARMUP + options.decodeSteps(); step++) {
@@ -176,7 +182,7 @@ public final class ServingBenchmark {
                 }
                 List<Segment> segments = new ArrayList<>();
                 for (int slot = 0; slot < batch; slot++) {
-                    segments.add(new Segment(slot, STREAM_PROMPT + step, randomIds(c, 1), false));
+                    segments.add(new Segment(slot, options.streamPrompt() + step, randomIds(c, 1), false));
                 }
                 model.step(segments);
             }
@@ -208,14 +214,14 @@ public final class ServingBenchmark {
         }
     }
 
-    /** N concurrent streams, each a {@link #STREAM_PROMPT}-token prompt and exactly --tokens tokens, greedy. */
+    /** N concurrent streams, each a --stream-prompt-token prompt and exactly --tokens tokens, greedy. */
     private Map<String, Object> streams(Engine engine, ModelConfig c, Device device) throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
         SamplingParams params = SamplingParams.builder().temperature(0).maxTokens(options.tokens()).ignoreEos(true).build();
         for (int n : options.streams()) {
             List<Callable<Generation>> calls = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                int[] prompt = randomIds(c, STREAM_PROMPT);
+                int[] prompt = randomIds(c, options.streamPrompt());
                 calls.add(() -> engine.generate(new GenerationRequest(prompt, params)));
             }
             long begin = System.nanoTime();
@@ -287,8 +293,11 @@ public final class ServingBenchmark {
         static Loaded load(Options options, int slots, int context) throws IOException {
             if (options.model() != null) {
                 CausalLM model = ModelLoader.load(options.model(), options.device(), options.dtype(), slots, context);
+                boolean ownTokenizer = Files.exists(options.model().resolve("tokenizer.json"))
+                        || Files.exists(options.model().resolve("tokenizer.model"));
+                // a test fixture has no tokenizer of its own: Qwen3's decodes any id of its small vocabulary
                 return loaded(options.model().getFileName().toString(), model,
-                        Tokenizers.load(options.model()), options);
+                        ownTokenizer ? Tokenizers.load(options.model()) : BenchTokenizer.qwen3(), options);
             }
             if (!NAMES.contains(options.shape())) {
                 throw new IllegalArgumentException("unknown shape " + options.shape() + "; known: " + NAMES);

@@ -17,9 +17,9 @@ public abstract class ForwardingModel implements CausalLM {
     protected abstract void beforeStep(List<Segment> segments);
 
     @Override
-    public float[][] forward(List<Segment> segments) {
+    public List<Scores> step(List<Segment> segments) {
         beforeStep(segments);
-        return model.forward(segments);
+        return model.step(segments);
     }
 
     @Override

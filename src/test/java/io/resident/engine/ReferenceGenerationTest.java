@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.resident.model.CausalLM;
-import io.resident.model.ModelConfig;
 import io.resident.model.ModelLoader;
 import io.resident.tokenizer.Tokenizer;
 import io.resident.tokenizer.Tokenizers;
@@ -106,43 +105,16 @@ class ReferenceGenerationTest {
     }
 
     /** The model, noting the longest segment the scheduler hands it. */
-    private static final class SegmentRecorder implements CausalLM {
-        private final CausalLM model;
+    private static final class SegmentRecorder extends ForwardingModel {
         private final AtomicInteger longestSegment = new AtomicInteger();
 
         SegmentRecorder(CausalLM model) {
-            this.model = model;
+            super(model);
         }
 
         @Override
-        public List<Scores> step(List<Segment> segments) {
+        protected void beforeStep(List<Segment> segments) {
             segments.forEach(s -> longestSegment.accumulateAndGet(s.tokens().length, Math::max));
-            return model.step(segments);
-        }
-
-        @Override
-        public ModelConfig config() {
-            return model.config();
-        }
-
-        @Override
-        public int slots() {
-            return model.slots();
-        }
-
-        @Override
-        public int maxContext() {
-            return model.maxContext();
-        }
-
-        @Override
-        public long parameterCount() {
-            return model.parameterCount();
-        }
-
-        @Override
-        public void close() {
-            model.close();
         }
     }
 }

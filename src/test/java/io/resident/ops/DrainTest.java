@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.resident.engine.EngineBusyException;
@@ -18,16 +21,25 @@ import io.resident.engine.TokenStream;
 import io.restassured.response.Response;
 import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * The drain on SIGTERM, fired the way Quarkus fires it (the pre-shutdown event, HTTP still serving): readiness DOWN,
- * nothing new admitted, a running reply finishes, one that outlasts RESIDENT_DRAIN_TIMEOUT is cancelled. The app
+ * nothing new admitted, a running reply finishes, one that outlasts RESIDENT_DRAIN_TIMEOUT is cancelled, and a chat
+ * WebSocket gets its reply's done frame, then a close frame (1001, going away). The app
  * stays drained afterwards, so this test has a profile of its own.
  */
 @QuarkusTest
@@ -41,6 +53,7 @@ class DrainTest {
         public Map<String, String> getConfigOverrides() {
             Map<String, String> config = new HashMap<>(super.getConfigOverrides());
             config.put("resident.drain-timeout", DRAIN_TIMEOUT.toSeconds() + "s");
+            config.put("resident.max-batch", "3");
             return config;
         }
     }
@@ -51,12 +64,20 @@ class DrainTest {
     @Inject
     Event<ShutdownDelayInitiatedEvent> shutdownStarted;
 
+    @TestHTTPResource("/ws/chat")
+    URI chatEndpoint;
+
     @Test
     void readinessDownNothingNewAdmittedRunningRepliesFinishTheRestIsCancelledAtTheTimeout() throws Exception {
         ServedModel served = Served.await(holder);
         TokenStream finishing = Served.reply(served, "A short answer, please", 20);
         TokenStream endless = Served.reply(served, "Tell me a long story", Integer.MAX_VALUE);
         assertTrue(finishing.next() instanceof Token && endless.next() instanceof Token, "both replies are under way");
+        ChatFrames chat = new ChatFrames();
+        WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(chatEndpoint.toString().replaceFirst("^http", "ws")), chat).get(30, TimeUnit.SECONDS);
+        assertEquals("session", chat.next().path("type").asText());
+        socket.sendText("{\"type\":\"chat\",\"content\":\"Tell me a long story\",\"options\":{\"max_tokens\":3000}}", true);
+        assertEquals("delta", chat.next().path("type").asText(), "the chat reply is under way");
 
         long started = System.nanoTime();
         CompletableFuture<Void> drain = CompletableFuture.runAsync(() -> shutdownStarted.fire(new ShutdownDelayInitiatedEvent()), Thread::startVirtualThread);
@@ -79,5 +100,49 @@ class DrainTest {
                 "the drain took " + took / 1_000_000 + " ms");
         assertEquals(0, served.engine().stats().running());
         assertEquals(503, get("/q/health/ready").statusCode(), "a drained app stays out of rotation");
+
+        // the chat connection got its reply's end, cut at the drain timeout, then a close frame: going away
+        JsonNode end = chat.next();
+        while (end.path("type").asText().equals("delta")) {
+            end = chat.next();
+        }
+        assertEquals("done", end.path("type").asText(), end.toString());
+        assertEquals("cancelled", end.path("finishReason").asText(), end.toString());
+        assertEquals(1001, chat.closeCode.get(30, TimeUnit.SECONDS));
+    }
+
+    /** A java.net.http WebSocket listener that queues the chat's JSON frames and notes the close code. */
+    private static final class ChatFrames implements WebSocket.Listener {
+        private static final ObjectMapper JSON = new ObjectMapper();
+        private final BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
+        private final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
+        private final StringBuilder partial = new StringBuilder();
+
+        @Override
+        public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                try {
+                    frames.add(JSON.readTree(partial.toString()));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                partial.setLength(0);
+            }
+            socket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket socket, int statusCode, String reason) {
+            closeCode.complete(statusCode);
+            return null;
+        }
+
+        JsonNode next() throws InterruptedException {
+            JsonNode frame = frames.poll(30, TimeUnit.SECONDS);
+            assertTrue(frame != null, "no frame within 30 s");
+            return frame;
+        }
     }
 }

@@ -24,6 +24,8 @@ final class ChatConnection {
     private static final Logger LOG = Logger.getLogger(ChatConnection.class);
     /** Close code for a connection whose session a newer connection resumed (a private code, RFC 6455 7.4.2). */
     static final int TAKEN_OVER = 4000;
+    /** RFC 6455: the server is going away. */
+    static final int GOING_AWAY = 1001;
     private static final Duration TAKE_OVER_WAIT = Duration.ofSeconds(10);
     private static final String TURN_RUNNING =
             "a reply is being generated on this connection: wait for its done frame, or cancel it";
@@ -144,6 +146,24 @@ final class ChatConnection {
             }
         }
         close(new CloseReason(TAKEN_OVER, "the session was resumed on another connection"));
+    }
+
+    /**
+     * The service shuts down and has drained: the running reply (finished or cut at the drain timeout) sends its done
+     * frame, then the connection closes with 1001, so the client reconnects to another instance.
+     */
+    void goingAway() {
+        Turn running = turn.get();
+        if (running != null) {
+            try {
+                if (!running.awaitEnd(TAKE_OVER_WAIT)) {
+                    LOG.warnf("The reply of session %s did not end within %s of the drain", session.id(), TAKE_OVER_WAIT);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        close(new CloseReason(GOING_AWAY, "the service is shutting down"));
     }
 
     void error(Code code, String message) {

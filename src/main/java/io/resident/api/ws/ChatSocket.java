@@ -10,7 +10,14 @@ import io.quarkus.websockets.next.OnError;
 import io.quarkus.websockets.next.OnOpen;
 import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.WebSocket;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.websockets.next.WebSocketConnection;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.event.Observes;
+import jakarta.interceptor.Interceptor;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import io.resident.ResidentConfig;
 import io.resident.api.ApiKey;
 import io.resident.api.ws.ServerFrames.Code;
@@ -24,6 +31,8 @@ import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -67,6 +76,18 @@ public class ChatSocket {
         this.maxConnectionsPerClient = config.maxConnectionsPerClient();
         this.transportCap = TransportLimits.cap(config);
         this.behindProxy = behindProxy;
+    }
+
+    /**
+     * On SIGTERM, after the engine has drained (ModelHolder observes the same pre-shutdown event first): every chat
+     * connection gets its reply's last frames, then a close frame.
+     */
+    void onShutdownStarted(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER) ShutdownDelayInitiatedEvent event) {
+        List<ChatConnection> connections = List.copyOf(open.values());
+        LOG.infof("Closing %d chat connections", connections.size());
+        try (ExecutorService closing = Executors.newVirtualThreadPerTaskExecutor()) {
+            connections.forEach(connection -> closing.execute(connection::goingAway));
+        }
     }
 
     @OnOpen
