@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resident.model.CausalLM;
 import io.resident.model.Fixtures;
-import io.resident.model.ModelConfig;
 import io.resident.model.ModelLoader;
 import io.resident.tokenizer.Tokenizer;
 import io.resident.tokenizer.Tokenizers;
@@ -36,12 +35,6 @@ public record TestModel(String name, CausalLM model, Tokenizer tokenizer) implem
         Tokenizer tokenizer = TOKENIZERS.computeIfAbsent(name,
                 n -> Tokenizers.load(n.startsWith("chatglm") ? dir : withTokenizer(dir, n)));
         return new TestModel(name, ModelLoader.load(dir, "cpu", "auto", slots, context), tokenizer);
-    }
-
-    /** Seeded random weights of a Qwen2-family shape, with Qwen3's tokenizer (its ids fit a Qwen2 vocabulary). */
-    public static TestModel random(String name, ModelConfig shape, int slots, int context) {
-        Tokenizer tokenizer = TOKENIZERS.computeIfAbsent("qwen3", n -> Tokenizers.load(npmTokenizer(n)));
-        return new TestModel(name, ModelLoader.random(shape, 20231027L, "cpu", "auto", slots, context), tokenizer);
     }
 
     private static Path dir(String name) {
