@@ -15,7 +15,7 @@ java_home=$(./mvnw -B -ntp -q -N help:evaluate -Dexpression=java.home -DforceStd
 
 stage=target/gpu-bundle
 rm -rf "$stage" && mkdir -p "$stage/bench"
-"$java_home/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress zip-0 \
+"$java_home/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress zip-0 --generate-cds-archive \
     --output "$stage/runtime"
 cp -r target/gpu-app "$stage/app"
 tokenizers=$(ls "$stage"/app/lib/main/ai.djl.huggingface.tokenizers-*.jar)

@@ -37,18 +37,29 @@ for shape in $shapes; do
 done
 [ ${#pairs[@]} -eq 0 ] || python3 "$root/bench/compare.py" "${pairs[@]}" | tee "$out/comparison.md"
 
-if [ -n "$checkpoint" ]; then
-  echo "== service start to ready on $checkpoint ($(du -sh "$checkpoint" | cut -f1))"
+# java -jar on the checkpoint until readiness answers 200; extra JVM options as arguments
+start_to_ready() {
+  local label=$1; shift
+  local start log service
   start=$(date +%s%N)
   log=$(mktemp)
-  RESIDENT_MODEL=$checkpoint QUARKUS_HTTP_PORT=8089 "${java[@]}" -jar "$root/app/quarkus-run.jar" > "$log" 2>&1 &
+  RESIDENT_MODEL=$checkpoint QUARKUS_HTTP_PORT=8089 "${java[@]}" "$@" -jar "$root/app/quarkus-run.jar" > "$log" 2>&1 &
   service=$!
   until python3 -c 'import urllib.request as u; u.urlopen("http://localhost:8089/q/health/ready", timeout=1)' 2>/dev/null; do
-    kill -0 $service 2>/dev/null || { tail -5 "$log"; exit 1; }
-    sleep 0.1
+    kill -0 $service 2>/dev/null || { tail -5 "$log"; return 1; }
+    sleep 0.05
   done
-  echo "ready after $(( ($(date +%s%N) - start) / 1000000 )) ms"
-  grep -E 'Ready:|KV cache|slots' "$log" | tail -3
+  echo "$label: ready after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+  grep -E 'started in|Ready:' "$log" | tail -2
   cat "$log" >> "$out/run.log"
   kill $service; wait $service 2>/dev/null || true
+}
+
+if [ -n "$checkpoint" ]; then
+  echo "== service start to ready on $checkpoint ($(du -sh "$checkpoint" | cut -f1))"
+  start_to_ready "plain"
+  # a class-data archive of the service's own classes, written at the first exit and mapped at later starts
+  archive=$(mktemp -u --suffix=.jsa)
+  start_to_ready "writing a CDS archive" -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile="$archive"
+  start_to_ready "with the CDS archive" -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile="$archive"
 fi

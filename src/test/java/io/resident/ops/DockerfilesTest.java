@@ -62,6 +62,8 @@ class DockerfilesTest {
         assertEquals(env.get("DJL_CACHE_DIR") + "/pytorch/" + env.get("PYTORCH_VERSION") + "-" + env.get("PYTORCH_FLAVOR")
                 + "-linux-x86_64", env.get("PYTORCH_LIBRARY_PATH"), "where DJL put libtorch while the image built");
         assertTrue(env.get("JDK_JAVA_OPTIONS").contains("-Dai.djl.offline=true"));
+        assertTrue(env.get("JDK_JAVA_OPTIONS").contains("-XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=" + env.get("HF_HOME") + "/"),
+                "the class-data archive lives in the model volume, written at the first start");
         assertTrue(runtime.all("COPY").contains("--from=eclipse-temurin:25-jre /opt/java/openjdk /opt/java/openjdk"));
 
         Stage libtorch = file.stage("libtorch");
