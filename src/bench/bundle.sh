@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs resident for a GPU host that has no JDK into one tar.xz (about 32 MiB): a jlink runtime of JDK 21+, the
+# Packs resident for a GPU host that has no JDK into one tar.xz (about 34 MiB): a jlink runtime of JDK 21+, the
 # app without DJL's CPU libtorch and JNI (the host points DJL at its own libtorch), the tokenizer's Linux x86-64
 # native only, the benchmark classes and scripts. Unpacked: bin/java -jar app/quarkus-run.jar serves as usual.
 #
