@@ -26,7 +26,7 @@ final class ChatConnection {
     static final int TAKEN_OVER = 4000;
     /** RFC 6455: the server is going away. */
     static final int GOING_AWAY = 1001;
-    private static final Duration TAKE_OVER_WAIT = Duration.ofSeconds(10);
+    private static final Duration TURN_END_WAIT = Duration.ofSeconds(10);
     private static final String TURN_RUNNING =
             "a reply is being generated on this connection: wait for its done frame, or cancel it";
 
@@ -137,15 +137,8 @@ final class ChatConnection {
         Turn running = turn.get();
         if (running != null) {
             running.cancel();
-            try {
-                if (!running.awaitEnd(TAKE_OVER_WAIT)) {
-                    LOG.warnf("A cancelled reply of session %s did not end within %s", session.id(), TAKE_OVER_WAIT);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
         }
-        close(new CloseReason(TAKEN_OVER, "the session was resumed on another connection"));
+        closeAfterTurn(new CloseReason(TAKEN_OVER, "the session was resumed on another connection"));
     }
 
     /**
@@ -153,17 +146,23 @@ final class ChatConnection {
      * frame, then the connection closes with 1001, so the client reconnects to another instance.
      */
     void goingAway() {
+        closeAfterTurn(new CloseReason(GOING_AWAY, "the service is shutting down"));
+    }
+
+    /** Closes once the running reply, if any, has sent its last frame and written its memory. */
+    private void closeAfterTurn(CloseReason reason) {
         Turn running = turn.get();
         if (running != null) {
             try {
-                if (!running.awaitEnd(TAKE_OVER_WAIT)) {
-                    LOG.warnf("The reply of session %s did not end within %s of the drain", session.id(), TAKE_OVER_WAIT);
+                if (!running.awaitEnd(TURN_END_WAIT)) {
+                    LOG.warnf("A reply of session %s did not end within %s of the close (%s)", session.id(), TURN_END_WAIT,
+                            reason.getMessage());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-        close(new CloseReason(GOING_AWAY, "the service is shutting down"));
+        close(reason);
     }
 
     void error(Code code, String message) {
