@@ -18,7 +18,7 @@ import java.util.List;
  * weights and Qwen3's real tokenizer (packed into the app at build time). It exists so the service, its API and its
  * page can be tried anywhere; everything that shows the model says it is a demo.
  */
-final class DemoModel {
+public final class DemoModel {
 
     /** Qwen3's embedding rows: its tokenizer's ids all fall below this. */
     static final int VOCAB_SIZE = 151_936;
@@ -29,7 +29,7 @@ final class DemoModel {
     private DemoModel() {}
 
     /** The tokenizer files, copied out of the app's resources into a temporary directory. */
-    static Path tokenizerDirectory() {
+    public static Path tokenizerDirectory() {
         try {
             Path dir = Files.createTempDirectory("resident-demo");
             for (String file : FILES) {

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.util.cuda.CudaUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.resident.engine.DemoModel;
 import io.resident.engine.Engine;
 import io.resident.engine.EngineMetrics;
 import io.resident.engine.EngineOptions;
@@ -297,7 +298,7 @@ public final class ServingBenchmark {
                         || Files.exists(options.model().resolve("tokenizer.model"));
                 // a test fixture has no tokenizer of its own: Qwen3's decodes any id of its small vocabulary
                 return loaded(options.model().getFileName().toString(), model,
-                        ownTokenizer ? Tokenizers.load(options.model()) : BenchTokenizer.qwen3(), options);
+                        ownTokenizer ? Tokenizers.load(options.model()) : Tokenizers.load(DemoModel.tokenizerDirectory()), options);
             }
             if (!NAMES.contains(options.shape())) {
                 throw new IllegalArgumentException("unknown shape " + options.shape() + "; known: " + NAMES);
@@ -308,7 +309,7 @@ public final class ServingBenchmark {
             }
             ModelConfig config = ModelLoader.readConfig(dir);
             CausalLM model = ModelLoader.random(config, 1, options.device(), options.dtype(), slots, context);
-            return loaded(options.shape() + " (random weights)", model, BenchTokenizer.qwen3(), options);
+            return loaded(options.shape() + " (random weights)", model, Tokenizers.load(DemoModel.tokenizerDirectory()), options);
         }
 
         private static Loaded loaded(String name, CausalLM model, Tokenizer tokenizer, Options options) {
