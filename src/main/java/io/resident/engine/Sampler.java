@@ -45,11 +45,6 @@ final class Sampler {
         return !params.greedy() || params.topLogprobs() > 0 || penalties();
     }
 
-    /** Chooses the next token from this step's logits (left unchanged) and remembers it for the penalties. */
-    Choice next(float[] logits) {
-        return next(Scores.of(logits));
-    }
-
     /** Chooses the next token from this step's scores and remembers it for the penalties. */
     Choice next(Scores scores) {
         if (scores.logits() == null) {

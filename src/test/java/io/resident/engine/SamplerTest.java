@@ -43,14 +43,14 @@ class SamplerTest {
     void greedyPicksTheReferenceTokens() {
         Sampler sampler = new Sampler(SamplingParams.greedy(10), new int[] {1});
         for (int step = 0; step < steps.length; step++) {
-            assertEquals(greedyIds[step], sampler.next(steps[step]).id(), "step " + step);
+            assertEquals(greedyIds[step], sampler.next(CausalLM.Scores.of(steps[step])).id(), "step " + step);
         }
     }
 
     @Test
     void logprobsAreTheLogSoftmaxOfTheRawLogits() {
         Sampler sampler = new Sampler(SamplingParams.builder().temperature(0).topLogprobs(5).build(), new int[] {1});
-        Sampler.Choice choice = sampler.next(logits);
+        Sampler.Choice choice = sampler.next(CausalLM.Scores.of(logits));
         double sum = 0;
         for (float l : logits) {
             sum += Math.exp(l);
@@ -124,7 +124,7 @@ class SamplerTest {
         assertEquals(logits[untouched], penalized[untouched], 0f);
         // 1.3 is enough here to let the runner-up win: the greedy choice moves, its logprob stays the model's
         assertTrue(logits[positive] / 1.3f < logits[untouched]);
-        Sampler.Choice choice = sampler.next(logits);
+        Sampler.Choice choice = sampler.next(CausalLM.Scores.of(logits));
         assertEquals(untouched, choice.id());
         assertEquals(logits[untouched] - CausalLM.Scores.of(logits).logSumExp(), choice.logprob(), 1e-6);
         assertEquals(logits[untouched] / 1.3f, sampler.penalized(logits)[untouched], 0f, "a generated id is penalized too");
@@ -140,11 +140,11 @@ class SamplerTest {
         Arrays.fill(one, -5f);
         one[top] = 5f;
         one[3] = 4.5f;
-        assertEquals(top, sampler.next(one).id());
+        assertEquals(top, sampler.next(CausalLM.Scores.of(one)).id());
         assertEquals(5f - 0.25f - 0.5f, sampler.penalized(one)[top], 0f);
-        assertEquals(3, sampler.next(one).id(), "4.25 now loses to 4.5");
+        assertEquals(3, sampler.next(CausalLM.Scores.of(one)).id(), "4.25 now loses to 4.5");
         assertEquals(4.5f - 0.25f - 0.5f, sampler.penalized(one)[3], 0f);
-        assertEquals(top, sampler.next(one).id(), "4.25 beats 3.75");
+        assertEquals(top, sampler.next(CausalLM.Scores.of(one)).id(), "4.25 beats 3.75");
         assertEquals(5f - 2 * 0.25f - 0.5f, sampler.penalized(one)[top], 0f);
     }
 
@@ -169,13 +169,13 @@ class SamplerTest {
     private static Map<Integer, Integer> draw(Sampler sampler, float[] row) {
         Map<Integer, Integer> counts = new HashMap<>();
         for (int i = 0; i < DRAWS; i++) {
-            counts.merge(sampler.next(row).id(), 1, Integer::sum);
+            counts.merge(sampler.next(CausalLM.Scores.of(row)).id(), 1, Integer::sum);
         }
         return counts;
     }
 
     private static int[] drawIds(Sampler sampler) {
-        return IntStream.range(0, 64).map(i -> sampler.next(steps[i % steps.length]).id()).toArray();
+        return IntStream.range(0, 64).map(i -> sampler.next(CausalLM.Scores.of(steps[i % steps.length])).id()).toArray();
     }
 
     /** Ids by logit, largest first, lower id first among equals: a full sort, for comparison. */
