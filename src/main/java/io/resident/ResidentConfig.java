@@ -26,9 +26,13 @@ public interface ResidentConfig {
     /** Longest sequence (prompt + reply) a session may reach; unset means the model's own limit. */
     OptionalInt maxContext();
 
-    /** Sequences decoded together in one step: the KV-cache slots and the GPU semaphore's permits. */
+    /** Sequences decoded together in one step: the engine's batch slots; KV-cache blocks are taken as they fill. */
     @WithDefault("8")
     int maxBatch();
+
+    /** Whether full KV-cache blocks stay cached and are reused by prompts that start with the same tokens. */
+    @WithDefault("true")
+    boolean prefixCache();
 
     /** Messages a chat session keeps (a langchain4j message window); the system prompt is kept apart. */
     @WithDefault("20")

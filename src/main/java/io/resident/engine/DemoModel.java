@@ -58,7 +58,7 @@ public final class DemoModel {
         return (embedding + config.layers() * layer) * dtype.getNumOfBytes();
     }
 
-    static CausalLM load(ModelConfig config, String device, String dtype, int slots, int maxContext) {
-        return ModelLoader.random(config, SEED, device, dtype, slots, maxContext);
+    static CausalLM load(ModelConfig config, String device, String dtype, int blocks, int maxContext) {
+        return ModelLoader.random(config, SEED, device, dtype, blocks, KvCacheSizing.BLOCK_SIZE, maxContext);
     }
 }

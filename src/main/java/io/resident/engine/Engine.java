@@ -1,11 +1,13 @@
 package io.resident.engine;
 
 import io.resident.engine.GenerationEvent.Error;
+import io.resident.kv.KvCacheManager;
 import io.resident.model.CausalLM;
 import io.resident.tokenizer.Tokenizer;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,13 +17,15 @@ import org.jboss.logging.Logger;
  * Generates replies for many requests at once with one resident model (continuous batching).
  *
  * <p>One platform thread, "resident-engine", owns the model; callers (virtual threads) {@link #submit} a request
- * and read its {@link TokenStream}. A request first takes a KV-cache slot from a fair semaphore with one permit
- * per slot; when none frees up within {@link EngineOptions#maxWait()}, or {@link EngineOptions#maxWaiting()}
- * requests are already waiting, it is turned away with {@link EngineBusyException}. The slot is given back when
- * the reply ends, is cancelled, or fails.
+ * and read its {@link TokenStream}. A request first takes a batch slot from a fair semaphore with
+ * {@link EngineOptions#maxBatch()} permits, the one count of sequences the engine holds; when none frees up within
+ * {@link EngineOptions#maxWait()}, or {@link EngineOptions#maxWaiting()} requests are already waiting, it is turned
+ * away with {@link EngineBusyException}. The slot is given back when the reply ends, is cancelled, or fails. KV-cache
+ * blocks are the scheduler's ({@link io.resident.kv.KvCacheManager}): a sequence gets them as it runs.
  *
- * <p>An unexpected error on the engine thread kills the engine: every open stream gets an Error event,
- * {@link #health()} reports {@link State#DEAD} and later submissions fail. The engine does not close the model.
+ * <p>An exception inside a step fails that step's requests only. An error that stops the engine thread kills the
+ * engine: every open stream gets an Error event, {@link #health()} reports {@link State#DEAD} and later submissions
+ * fail. The engine does not close the model.
  */
 public final class Engine implements AutoCloseable {
 
@@ -56,13 +60,13 @@ public final class Engine implements AutoCloseable {
     /**
      * A snapshot for gauges.
      *
-     * @param slots            KV-cache slots, the most replies generated at once
-     * @param running          requests holding a slot
-     * @param waiting          requests waiting for a slot
-     * @param kvTokensUsed     KV-cache positions filled
-     * @param kvTokensCapacity KV-cache positions allocated (slots x context)
+     * @param slots        batch slots (RESIDENT_MAX_BATCH), the most replies generated at once
+     * @param running      requests holding a slot
+     * @param waiting      requests waiting for a slot
+     * @param kvBlocksUsed KV-cache blocks held by running requests (idle cached blocks are free to take)
+     * @param kvBlocks     KV-cache blocks in the pool
      */
-    public record Stats(int slots, int running, int waiting, long kvTokensUsed, long kvTokensCapacity) {}
+    public record Stats(int slots, int running, int waiting, int kvBlocksUsed, int kvBlocks) {}
 
     private static final Logger LOG = Logger.getLogger(Engine.class);
     private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
@@ -74,6 +78,7 @@ public final class Engine implements AutoCloseable {
     private final EngineOptions options;
     private final EngineMetrics metrics;
     private final Semaphore slots;
+    private final int maxContext;
     private final AtomicInteger waiting = new AtomicInteger();
     private final Set<Sequence> live = ConcurrentHashMap.newKeySet();
     private final Scheduler scheduler;
@@ -88,8 +93,10 @@ public final class Engine implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.options = options;
         this.metrics = metrics;
-        this.slots = new Semaphore(model.slots(), true);
-        this.scheduler = new Scheduler(model, tokenizer.stopIds(), options.prefillChunk(), metrics, this::ended, this::died);
+        this.slots = new Semaphore(options.maxBatch(), true);
+        this.maxContext = Math.min(model.maxContext(), model.blocks() * model.blockSize());
+        this.scheduler = new Scheduler(model, new KvCacheManager(model.blocks(), model.blockSize(), options.prefixCache()),
+                maxContext, tokenizer.stopIds(), options.prefillChunk(), metrics, this::ended, this::died);
         this.thread = Thread.ofPlatform().name("resident-engine").daemon(true).start(scheduler);
     }
 
@@ -179,18 +186,23 @@ public final class Engine implements AutoCloseable {
     }
 
     public Stats stats() {
-        return new Stats(model.slots(), live.size(), waiting.get(), scheduler.kvTokensUsed(),
-                (long) model.slots() * model.maxContext());
+        KvCacheManager.Stats kv = scheduler.kvStats();
+        return new Stats(options.maxBatch(), live.size(), waiting.get(), kv.used(), kv.blocks());
     }
 
-    /** KV-cache slots: the most replies generated at once. */
+    /** Batch slots: the most replies generated at once. */
     public int slots() {
-        return model.slots();
+        return options.maxBatch();
     }
 
-    /** Positions a slot holds: prompt plus reply can be at most this long. */
+    /** Prompt plus reply can be at most this long: the model's context, within the KV-cache pool. */
     public int maxContext() {
-        return model.maxContext();
+        return maxContext;
+    }
+
+    /** Checks the KV-cache pool and prefix-cache index against the live sequences, on the engine thread. */
+    void verifyKvCache() throws InterruptedException, ExecutionException {
+        scheduler.verifyKvCache().get();
     }
 
     /** Token ids the model knows: 0 up to this, exclusive. */
@@ -199,9 +211,9 @@ public final class Engine implements AutoCloseable {
     }
 
     private void validate(int[] prompt) {
-        if (prompt.length >= model.maxContext()) {
+        if (prompt.length >= maxContext) {
             throw new IllegalArgumentException("the prompt has " + prompt.length
-                    + " tokens; the context holds " + model.maxContext() + ", so at most " + (model.maxContext() - 1)
+                    + " tokens; the context holds " + maxContext + ", so at most " + (maxContext - 1)
                     + " leave room for a reply");
         }
         int vocab = model.config().vocabSize();
@@ -230,7 +242,7 @@ public final class Engine implements AutoCloseable {
         }
         if (waiting.incrementAndGet() > options.maxWaiting()) {
             waiting.decrementAndGet();
-            throw busy("all " + model.slots() + " slots are in use and " + options.maxWaiting()
+            throw busy("all " + options.maxBatch() + " slots are in use and " + options.maxWaiting()
                     + " requests are already waiting");
         }
         try {

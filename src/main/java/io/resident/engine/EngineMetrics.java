@@ -28,6 +28,12 @@ public interface EngineMetrics {
     /** A reply ended normally or by cancellation, this long after submission. */
     default void finished(FinishReason reason, Duration duration) {}
 
-    /** A reply failed because the engine died. */
+    /** A reply failed: the step it was in threw, or the engine died. */
     default void failed(Throwable cause) {}
+
+    /** A request was first given KV-cache blocks; this many of its prompt tokens came from the prefix cache. */
+    default void prefixCacheQueried(int promptTokens, int cachedTokens) {}
+
+    /** A running sequence gave its blocks back to be recomputed later, as blocks ran out. */
+    default void preempted() {}
 }

@@ -5,14 +5,19 @@ import java.time.Duration;
 /**
  * How the engine admits and schedules requests.
  *
+ * @param maxBatch     sequences the engine holds at once (RESIDENT_MAX_BATCH): the most decoded together
  * @param maxWaiting   requests that may wait for a free slot at once; one more is busy at once
  * @param maxWait      the longest a request waits for a slot before it is busy
  * @param prefillChunk prompt tokens prefilled per step beside the decode of every running sequence: a long
  *                     prompt is admitted in chunks so running replies keep streaming
+ * @param prefixCache  whether full KV-cache blocks are kept and reused by prompts that start with the same tokens
  */
-public record EngineOptions(int maxWaiting, Duration maxWait, int prefillChunk) {
+public record EngineOptions(int maxBatch, int maxWaiting, Duration maxWait, int prefillChunk, boolean prefixCache) {
 
     public EngineOptions {
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("maxBatch must be >= 1, was " + maxBatch);
+        }
         if (maxWaiting < 0) {
             throw new IllegalArgumentException("maxWaiting must be >= 0, was " + maxWaiting);
         }
@@ -24,8 +29,8 @@ public record EngineOptions(int maxWaiting, Duration maxWait, int prefillChunk) 
         }
     }
 
-    /** 64 waiting, 30 s at most, 256-token prefill chunks. */
+    /** 8 at once, 64 waiting, 30 s at most, 256-token prefill chunks, prefix caching. */
     public static EngineOptions defaults() {
-        return new EngineOptions(64, Duration.ofSeconds(30), 256);
+        return new EngineOptions(8, 64, Duration.ofSeconds(30), 256, true);
     }
 }

@@ -27,6 +27,7 @@ public sealed interface GenerationEvent {
      * @param tail             text held back until the end (an unfinished stop-string prefix or character) that
      *                         follows the last token's text; usually empty
      * @param promptTokens     prompt length in tokens
+     * @param cachedTokens     of those, tokens whose keys and values came from the prefix cache
      * @param completionTokens tokens generated, a stop id included
      * @param timeToFirstToken from submission (queue wait included) to the first token; zero if there was none
      * @param duration         from submission to the end
@@ -36,12 +37,13 @@ public sealed interface GenerationEvent {
             FinishReason reason,
             String tail,
             int promptTokens,
+            int cachedTokens,
             int completionTokens,
             Duration timeToFirstToken,
             Duration duration,
             double tokensPerSecond)
             implements GenerationEvent {}
 
-    /** The engine failed this request (the engine died); nothing more follows. */
+    /** The engine failed this request (a step it was in threw, or the engine died); nothing more follows. */
     record Error(Throwable cause) implements GenerationEvent {}
 }

@@ -12,12 +12,14 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Decides the KV cache's slots x context before the model is loaded, so that weights, the cache (allocated once at
- * its full size) and a reserve for one step's activations fit in the device's free memory; refuses with the
- * figures and what would fit when they do not.
+ * Decides the paged KV cache's pool and the context before the model is loaded: the pool takes the memory left after
+ * the weights and the activations of the largest step; refuses with the figures and what would fit when not even
+ * one sequence of the context fits.
  */
 public final class KvCacheSizing {
 
+    /** Positions of one KV-cache block. */
+    public static final int BLOCK_SIZE = 16;
     /** Context lengths are cut to multiples of this when shrunk to fit. */
     static final int CONTEXT_STEP = 256;
     /** A context shrunk below this (or the model's own limit, when smaller) is refused instead. */
@@ -26,23 +28,25 @@ public final class KvCacheSizing {
     /**
      * A sizing that fits.
      *
-     * @param slots          KV-cache slots (RESIDENT_MAX_BATCH)
-     * @param context        positions per slot
-     * @param bytesPerToken  keys and values of one position over all layers
-     * @param weightBytes    the weights in the compute dtype
-     * @param reserveBytes   kept free for activations
-     * @param availableBytes free memory before loading
+     * @param blocks          KV-cache blocks of {@link #BLOCK_SIZE} positions in the pool
+     * @param context         the longest sequence, at most the pool's positions
+     * @param bytesPerToken   keys and values of one position over all layers
+     * @param weightBytes     the weights in the compute dtype
+     * @param activationBytes kept free for the largest step's activations
+     * @param availableBytes  memory the model may take
      */
-    public record Plan(int slots, int context, long bytesPerToken, long weightBytes, long reserveBytes, long availableBytes) {
+    public record Plan(int blocks, int context, long bytesPerToken, long weightBytes, long activationBytes, long availableBytes) {
 
         public long kvBytes() {
-            return (long) slots * context * bytesPerToken;
+            return (long) blocks * BLOCK_SIZE * bytesPerToken;
         }
 
         /** One line for the startup log. */
         public String describe() {
-            return String.format(Locale.ROOT, "KV cache %d slots x %d positions = %s, weights %s, reserve %s, of %s free",
-                    slots, context, gib(kvBytes()), gib(weightBytes), gib(reserveBytes), gib(availableBytes));
+            return String.format(Locale.ROOT, "KV cache %d blocks x %d positions = %s (%.1f contexts of %d), weights %s,"
+                            + " activations %s, of %s available",
+                    blocks, BLOCK_SIZE, gib(kvBytes()), blocks * (double) BLOCK_SIZE / context, context, gib(weightBytes),
+                    gib(activationBytes), gib(availableBytes));
         }
     }
 
@@ -54,50 +58,63 @@ public final class KvCacheSizing {
     }
 
     /**
-     * @param requestedContext positions per slot asked for (RESIDENT_MAX_CONTEXT); 0 or less means the model's own
+     * @param maxBatch         sequences decoded together (RESIDENT_MAX_BATCH)
+     * @param requestedContext the longest sequence asked for (RESIDENT_MAX_CONTEXT); 0 or less means the model's own
      *                         limit, shrunk in steps of 256 to what fits
      * @param modelContext     the model's own limit; a larger request is capped to it
-     * @throws IllegalStateException when the weights and slots x context cannot fit, naming what would
+     * @param capToBatch       whether the pool stops at maxBatch full contexts instead of taking all that is left (the
+     *                         CPU, whose memory the host shares)
+     * @throws IllegalStateException when the weights and one sequence of the context cannot fit, naming what would
      */
-    public static Plan plan(long availableBytes, long weightBytes, long bytesPerToken, int slots, int requestedContext,
-            int modelContext, long reserveBytes) {
-        if (slots < 1) {
-            throw new IllegalArgumentException("RESIDENT_MAX_BATCH must be at least 1, was " + slots);
+    public static Plan plan(long availableBytes, long weightBytes, long bytesPerToken, int maxBatch, int requestedContext,
+            int modelContext, long activationBytes, boolean capToBatch) {
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("RESIDENT_MAX_BATCH must be at least 1, was " + maxBatch);
         }
         boolean explicit = requestedContext > 0;
         int context = explicit ? Math.min(requestedContext, modelContext) : modelContext;
-        long room = availableBytes - weightBytes - reserveBytes;
-        if ((long) slots * context * bytesPerToken <= room) {
-            return new Plan(slots, context, bytesPerToken, weightBytes, reserveBytes, availableBytes);
+        long room = availableBytes - weightBytes - activationBytes;
+        long fitBlocks = room <= 0 ? 0 : Math.min(Integer.MAX_VALUE, room / (BLOCK_SIZE * bytesPerToken));
+        long fitContext = fitBlocks * BLOCK_SIZE / CONTEXT_STEP * CONTEXT_STEP;
+        if (!explicit && fitContext < context && fitContext >= Math.min(MIN_CONTEXT, modelContext)) {
+            context = (int) fitContext;
         }
-        long fitContext = room <= 0 ? 0 : room / ((long) slots * bytesPerToken) / CONTEXT_STEP * CONTEXT_STEP;
-        if (!explicit && fitContext >= Math.min(MIN_CONTEXT, modelContext)) {
-            return new Plan(slots, (int) fitContext, bytesPerToken, weightBytes, reserveBytes, availableBytes);
+        long contextBlocks = (context + BLOCK_SIZE - 1) / BLOCK_SIZE;
+        if (fitBlocks < contextBlocks) {
+            throw new IllegalStateException(String.format(Locale.ROOT,
+                    "the model does not fit: weights %s + activations %s + the KV cache of one %d-position sequence (%s)"
+                            + " need %s, but %s is available. %s",
+                    gib(weightBytes), gib(activationBytes), context, gib(contextBlocks * BLOCK_SIZE * bytesPerToken),
+                    gib(weightBytes + activationBytes + contextBlocks * BLOCK_SIZE * bytesPerToken), gib(availableBytes),
+                    room <= 0
+                            ? "The weights alone do not fit: use a smaller model or a float16 dtype on a GPU."
+                            : "What fits: a context of " + fitContext + " positions; set RESIDENT_MAX_CONTEXT lower."));
         }
-        long fitSlots = room <= 0 ? 0 : room / ((long) context * bytesPerToken);
-        throw new IllegalStateException(String.format(Locale.ROOT,
-                "the model does not fit: weights %s + KV cache %d slots x %d positions (%s) + reserve %s need %s,"
-                        + " but %s is free. %s",
-                gib(weightBytes), slots, context, gib((long) slots * context * bytesPerToken), gib(reserveBytes),
-                gib(weightBytes + (long) slots * context * bytesPerToken + reserveBytes), gib(availableBytes),
-                room <= 0
-                        ? "The weights alone do not fit: use a smaller model or a float16 dtype on a GPU."
-                        : "What fits: " + (fitSlots > 0 ? fitSlots + " slots x " + context + " positions" : "")
-                                + (fitSlots > 0 && fitContext > 0 ? ", or " : "")
-                                + (fitContext > 0 ? slots + " slots x " + fitContext + " positions" : "")
-                                + "; set RESIDENT_MAX_BATCH or RESIDENT_MAX_CONTEXT lower."));
+        long blocks = capToBatch ? Math.min(fitBlocks, maxBatch * contextBlocks) : fitBlocks;
+        return new Plan((int) blocks, context, bytesPerToken, weightBytes, activationBytes, availableBytes);
     }
 
-    /** A tenth of the free memory, at least 512 MiB: room for one step's activations and the allocator's slack. */
-    public static long defaultReserve(long availableBytes) {
-        return Math.max(512L << 20, availableBytes / 10);
+    /**
+     * An estimate of the largest step's activations: a prefill chunk of {@code chunk} tokens attending over the whole
+     * context (the scores, masked and as probabilities, with softmax's float32 copy; the gathered keys and values; the
+     * MLP's intermediates), plus a fixed 512 MiB for the allocator's slack and the libraries' workspaces.
+     */
+    public static long activationBytes(ModelConfig config, int dtypeBytes, int chunk, int context) {
+        long scores = (long) config.heads() * chunk * context * (2L * dtypeBytes + Float.BYTES);
+        long cachedKv = 2L * context * config.kvHeads() * config.headDim() * dtypeBytes;
+        long mlp = 4L * chunk * config.intermediateSize() * dtypeBytes;
+        long hidden = 8L * chunk * (config.heads() + 2L * config.kvHeads()) * config.headDim() * dtypeBytes;
+        return scores + cachedKv + mlp + hidden + (512L << 20);
     }
 
-    /** Free memory of the device: the GPU's from CUDA, else the host's (the container's limit when there is one). */
-    public static long availableBytes(Device device) {
+    /**
+     * Memory the model may take: on a GPU what is left under {@code gpuShare} of its memory (the readiness threshold),
+     * else the host's free memory (the container's limit when there is one).
+     */
+    public static long availableBytes(Device device, double gpuShare) {
         if (device.isGpu()) {
             MemoryUsage gpu = CudaUtils.getGpuMemory(device);
-            return gpu.getMax() - gpu.getCommitted();
+            return (long) (gpu.getMax() * gpuShare) - gpu.getCommitted();
         }
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long free = os.getFreeMemorySize();

@@ -120,7 +120,8 @@ public class ModelHolder {
             DataType dtype = EnvironmentCheck.requireDtype(config.dtype(), device, modelConfig);
             tokenizer = EnvironmentCheck.requireTokenizer(dir);
             KvCacheSizing.Plan plan = plan(modelConfig, device, dtype, ModelLoader.weightBytes(dir, dtype));
-            loaded = ModelLoader.load(dir, config.device(), config.dtype(), plan.slots(), plan.context());
+            loaded = ModelLoader.load(dir, config.device(), config.dtype(), plan.blocks(), KvCacheSizing.BLOCK_SIZE,
+                    plan.context());
             id = local.origin().equals("directory") ? dir.getFileName().toString()
                     : config.model().orElseThrow().strip().replaceFirst("@.*$", "");
         } else {
@@ -132,7 +133,7 @@ public class ModelHolder {
             ModelConfig modelConfig = DemoModel.config(tokenizer);
             DataType dtype = EnvironmentCheck.requireDtype(config.dtype(), device, modelConfig);
             KvCacheSizing.Plan plan = plan(modelConfig, device, dtype, DemoModel.weightBytes(modelConfig, dtype));
-            loaded = DemoModel.load(modelConfig, config.device(), config.dtype(), plan.slots(), plan.context());
+            loaded = DemoModel.load(modelConfig, config.device(), config.dtype(), plan.blocks(), plan.context());
             id = ServedModel.DEMO_ID;
         }
         model = loaded;
@@ -146,21 +147,30 @@ public class ModelHolder {
 
         ModelConfig shape = loaded.config();
         String dtypeName = dtypeName(EnvironmentCheck.requireDtype(config.dtype(), device, shape));
-        LOG.infof("Ready: %s (%s%s), %,d parameters, %s on %s, %d slots x %d positions; load %.2f s, warm-up %.2f s, %s",
+        LOG.infof("Ready: %s (%s%s), %,d parameters, %s on %s, %d at once, %d KV-cache blocks of %d, context %d;"
+                        + " load %.2f s, warm-up %.2f s, %s",
                 id, shape.family(), resolved instanceof Resolved.Demo ? ", DEMO: random weights" : "",
-                loaded.parameterCount(), dtypeName, deviceName(device), loaded.slots(), loaded.maxContext(),
+                loaded.parameterCount(), dtypeName, deviceName(device), engine.slots(), loaded.blocks(),
+                loaded.blockSize(), engine.maxContext(),
                 loadNanos / 1e9, warmNanos / 1e9, EnvironmentCheck.memoryUsed(device));
         return new ServedModel(id, resolved instanceof Resolved.Demo, shape.family(), deviceName(device), dtypeName,
-                loaded.maxContext(), tokenizer, engine, shape.generation());
+                engine.maxContext(), tokenizer, engine, shape.generation());
     }
 
+    /**
+     * The pool takes what is left after the weights and an estimate of the largest prefill chunk's activations (from
+     * the shape: score matrices, gathered keys and values, MLP); on the CPU it stops at RESIDENT_MAX_BATCH contexts.
+     */
     private KvCacheSizing.Plan plan(ModelConfig modelConfig, Device device, DataType dtype, long weightBytes) {
-        long available = KvCacheSizing.availableBytes(device);
+        long available = KvCacheSizing.availableBytes(device, config.readinessVramThreshold());
+        int context = Math.min(config.maxContext().orElse(modelConfig.contextLimit()), modelConfig.contextLimit());
+        long activations = KvCacheSizing.activationBytes(modelConfig, dtype.getNumOfBytes(), prefillChunk(device), context);
         try {
             KvCacheSizing.Plan plan = KvCacheSizing.plan(available, weightBytes,
                     KvCacheSizing.bytesPerToken(modelConfig, dtype.getNumOfBytes()), config.maxBatch(),
-                    config.maxContext().orElse(0), modelConfig.contextLimit(), KvCacheSizing.defaultReserve(available));
-            LOG.info(plan.describe());
+                    config.maxContext().orElse(0), modelConfig.contextLimit(), activations, !device.isGpu());
+            LOG.info(plan.describe() + " (activations estimated from the shape for a " + prefillChunk(device)
+                    + "-token chunk)");
             return plan;
         } catch (IllegalStateException | IllegalArgumentException e) {
             throw new StartupException(e.getMessage());
@@ -168,8 +178,12 @@ public class ModelHolder {
     }
 
     private EngineOptions engineOptions(Device device) {
-        int prefillChunk = config.prefillChunk().orElse(device.isGpu() ? GPU_PREFILL_CHUNK : CPU_PREFILL_CHUNK);
-        return new EngineOptions(config.maxWaiting(), config.maxWait(), prefillChunk);
+        return new EngineOptions(config.maxBatch(), config.maxWaiting(), config.maxWait(), prefillChunk(device),
+                config.prefixCache());
+    }
+
+    private int prefillChunk(Device device) {
+        return config.prefillChunk().orElse(device.isGpu() ? GPU_PREFILL_CHUNK : CPU_PREFILL_CHUNK);
     }
 
     /** As RESIDENT_DEVICE spells it: cpu or cuda:N. */

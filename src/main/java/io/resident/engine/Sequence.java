@@ -1,6 +1,8 @@
 package io.resident.engine;
 
+import io.resident.kv.BlockTable;
 import io.resident.tokenizer.StreamDecoder;
+import java.util.Arrays;
 
 /** One admitted request as the scheduler tracks it. Its fields are touched by the engine thread only. */
 final class Sequence {
@@ -12,14 +14,17 @@ final class Sequence {
     final StreamDecoder decoder;
     final StopStrings stops;
     final long submittedNanos;
+    /** Its KV-cache blocks; empty while it waits for its first chunk or after a preemption. */
+    final BlockTable blocks = new BlockTable();
 
-    /** The KV-cache slot, -1 while it has none. */
-    int slot = -1;
-    /** Positions of this sequence already in its slot's KV cache. */
+    /** The prompt, then the generated ids; the first {@link #length} are valid. */
+    int[] tokens;
+    int length;
+    /** Positions of {@link #tokens} already in the KV cache; the rest run at the next steps. */
     int cached;
+    /** Prompt tokens whose keys and values came from the prefix cache when it was first admitted; -1 before. */
+    int cachedPromptTokens = -1;
     int generated;
-    /** The last sampled token, fed to the model at the next step. */
-    int lastToken;
     long firstTokenNanos;
     long lastTokenNanos;
 
@@ -31,10 +36,19 @@ final class Sequence {
         this.decoder = decoder;
         this.stops = new StopStrings(params.stop());
         this.submittedNanos = submittedNanos;
+        this.tokens = Arrays.copyOf(prompt, prompt.length + 16);
+        this.length = prompt.length;
     }
 
-    /** The whole prompt is in the cache (afterwards each step appends one generated token). */
-    boolean prefilled() {
-        return cached >= prompt.length;
+    /** Tokens not in the KV cache yet: the prompt's rest while prefilling, the last sampled one while decoding. */
+    int pending() {
+        return length - cached;
+    }
+
+    void append(int id) {
+        if (length == tokens.length) {
+            tokens = Arrays.copyOf(tokens, length * 2);
+        }
+        tokens[length++] = id;
     }
 }

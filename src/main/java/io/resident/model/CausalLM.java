@@ -3,20 +3,24 @@ package io.resident.model;
 import java.util.List;
 
 /**
- * A loaded decoder-only language model with a KV cache of fixed slots. Only the engine thread calls it.
+ * A loaded decoder-only language model with a paged KV cache: one pool per layer of {@link #blocks()} blocks of
+ * {@link #blockSize()} positions. Only the engine thread calls it.
  *
- * <p>Each call appends the given tokens of each segment to that segment's slot, at its start position,
- * and returns the next-token logits after each segment's last token. Prefill chunks and single-token
- * decode steps of different slots can share one call.
+ * <p>Each call appends the given tokens of each segment to the blocks of that segment's block table, at its start
+ * position, and returns the next-token logits after each segment's last token. Prefill chunks and single-token
+ * decode steps of different sequences can share one call. Which blocks a sequence owns is the caller's business.
  */
 public interface CausalLM extends AutoCloseable {
 
     ModelConfig config();
 
-    /** KV-cache slots, fixed when the model was loaded. */
-    int slots();
+    /** KV-cache blocks in the pool, fixed when the model was loaded. */
+    int blocks();
 
-    /** Positions each slot holds, fixed when the model was loaded. */
+    /** Positions one block holds: position p of a sequence lies in its block table's entry p / blockSize. */
+    int blockSize();
+
+    /** The longest sequence (prompt plus reply), fixed when the model was loaded. */
     int maxContext();
 
     /**
@@ -32,16 +36,18 @@ public interface CausalLM extends AutoCloseable {
     }
 
     /**
-     * Tokens to append to a slot whose cache already holds positions [0, startPosition).
+     * Tokens to append to a sequence whose cache already holds positions [0, startPosition).
      *
+     * @param blocks     the sequence's block table: position p is row blocks[p / blockSize] * blockSize + p % blockSize
+     *                   of each layer's pool; it covers at least startPosition + tokens.length positions
      * @param fullLogits whether the step copies this segment's whole logits row to the host (sampling, penalties,
      *                   alternatives need it; greedy decoding does not)
      */
-    record Segment(int slot, int startPosition, int[] tokens, boolean fullLogits) {
+    record Segment(int[] blocks, int startPosition, int[] tokens, boolean fullLogits) {
 
         /** A segment whose whole logits row comes back. */
-        public Segment(int slot, int startPosition, int[] tokens) {
-            this(slot, startPosition, tokens, true);
+        public Segment(int[] blocks, int startPosition, int[] tokens) {
+            this(blocks, startPosition, tokens, true);
         }
     }
 

@@ -45,7 +45,7 @@ public record ModelConfig(
     public record RopeScaling(
             String type, double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {}
 
-    /** Positions a slot may hold: the checkpoint's limit, and no more than its attention window (see Llama). */
+    /** Positions a sequence may reach: the checkpoint's limit, and no more than its attention window (see Llama). */
     public int contextLimit() {
         return slidingWindow > 0 ? Math.min(maxPositions, slidingWindow) : maxPositions;
     }

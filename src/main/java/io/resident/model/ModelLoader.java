@@ -25,11 +25,12 @@ public final class ModelLoader {
      *
      * @param device     auto, cpu, cuda or cuda:N
      * @param dtype      auto (float32 on the CPU, float16 on a GPU unless the checkpoint is float32), float32 or float16
-     * @param maxContext positions per slot; 0 or less means the model's own limit, and more is capped to it
+     * @param blocks     KV-cache blocks of blockSize positions each, in the pool of every layer
+     * @param maxContext the longest sequence; 0 or less means the model's own limit, and more is capped to it
      * @throws ModelLoadException       when the directory does not hold a loadable checkpoint
      * @throws IllegalArgumentException when device or dtype is not one resident can use
      */
-    public static CausalLM load(Path dir, String device, String dtype, int slots, int maxContext) {
+    public static CausalLM load(Path dir, String device, String dtype, int blocks, int blockSize, int maxContext) {
         ModelConfig config = readConfig(dir);
         Device dev = device(device);
         DataType compute = dtype(dtype, dev, config.dtype());
@@ -38,7 +39,7 @@ public final class ModelLoader {
             try {
                 Transformer.Weights weights = Family.named(config.family())
                         .weights(config, new CheckpointWeights(checkpoint, manager, compute));
-                return new Transformer(config, manager, compute, weights, slots, context(config, maxContext));
+                return new Transformer(config, manager, compute, weights, blocks, blockSize, context(config, maxContext));
             } catch (RuntimeException e) {
                 manager.close();
                 throw e;
@@ -59,13 +60,14 @@ public final class ModelLoader {
     }
 
     /** A model of config's family and shape with seeded random weights (same seed and device, same weights). */
-    public static CausalLM random(ModelConfig config, long seed, String device, String dtype, int slots, int maxContext) {
+    public static CausalLM random(ModelConfig config, long seed, String device, String dtype, int blocks, int blockSize,
+            int maxContext) {
         Device dev = device(device);
         DataType compute = dtype(dtype, dev, config.dtype());
         Engine.getEngine(ENGINE).setRandomSeed((int) seed);
         NDManager manager = NDManager.newBaseManager(dev, ENGINE);
         Transformer.Weights weights = Family.named(config.family()).weights(config, new RandomWeights(manager, compute));
-        return new Transformer(config, manager, compute, weights, slots, context(config, maxContext));
+        return new Transformer(config, manager, compute, weights, blocks, blockSize, context(config, maxContext));
     }
 
     /** A tiny Qwen2-shape model config (hidden 64, 2 layers, 4 heads over 2 KV heads) for the built-in demo. */

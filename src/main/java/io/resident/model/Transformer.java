@@ -25,8 +25,8 @@ import java.util.stream.Stream;
 /**
  * The decoder every family maps onto (llama2.c style): pre-norm RMSNorm blocks of fused-QKV attention with
  * rotate-half RoPE on the first rotaryDim dims of each head, grouped KV heads, and a SwiGLU MLP whose fused
- * gate/up matrix holds the gate rows first. The KV cache holds slots x maxContext positions per layer,
- * allocated once; a slot's rows are [slot * maxContext, (slot + 1) * maxContext).
+ * gate/up matrix holds the gate rows first. The KV cache is one pool per layer of blocks x blockSize rows, allocated
+ * once; a sequence's position p is row blocks[p / blockSize] * blockSize + p % blockSize of its block table.
  */
 final class Transformer implements CausalLM {
 
@@ -40,7 +40,8 @@ final class Transformer implements CausalLM {
     private final NDManager manager;
     private final DataType dtype;
     private final Weights weights;
-    private final int slots;
+    private final int blocks;
+    private final int blockSize;
     private final int maxContext;
     private final NDArray cos;
     private final NDArray sin;
@@ -53,12 +54,13 @@ final class Transformer implements CausalLM {
     private final NDArray[] values;
     private final long parameters;
 
-    Transformer(ModelConfig config, NDManager manager, DataType dtype, Weights weights, int slots, int maxContext) {
+    Transformer(ModelConfig config, NDManager manager, DataType dtype, Weights weights, int blocks, int blockSize, int maxContext) {
         this.config = config;
         this.manager = manager;
         this.dtype = dtype;
         this.weights = weights;
-        this.slots = slots;
+        this.blocks = blocks;
+        this.blockSize = blockSize;
         this.maxContext = maxContext;
         this.parameters = count(weights);
         float[][] tables = Rope.tables(config, maxContext);
@@ -75,7 +77,7 @@ final class Transformer implements CausalLM {
         upColumns = new NDIndex(":, {}:", config.intermediateSize());
         keys = new NDArray[config.layers()];
         values = new NDArray[config.layers()];
-        Shape cacheShape = new Shape((long) slots * maxContext, config.kvHeads(), config.headDim());
+        Shape cacheShape = new Shape((long) blocks * blockSize, config.kvHeads(), config.headDim());
         for (int i = 0; i < config.layers(); i++) {
             keys[i] = manager.zeros(cacheShape, dtype);
             values[i] = manager.zeros(cacheShape, dtype);
@@ -88,8 +90,13 @@ final class Transformer implements CausalLM {
     }
 
     @Override
-    public int slots() {
-        return slots;
+    public int blocks() {
+        return blocks;
+    }
+
+    @Override
+    public int blockSize() {
+        return blockSize;
     }
 
     @Override
@@ -104,7 +111,7 @@ final class Transformer implements CausalLM {
 
     /**
      * All single-token segments run as one batch. Prefill chunks run together too, padded to the longest of their
-     * group, where the padding stays under a quarter of the group's tokens and within each slot's context.
+     * group, where the padding stays under a quarter of the group's tokens and within the context.
      */
     @Override
     public List<Scores> step(List<Segment> segments) {
@@ -147,14 +154,23 @@ final class Transformer implements CausalLM {
     }
 
     private void validate(List<Segment> segments) {
-        Set<Integer> seen = new HashSet<>();
+        Set<Integer> written = new HashSet<>();
         for (Segment s : segments) {
-            if (s.slot() < 0 || s.slot() >= slots || !seen.add(s.slot())) {
-                throw new IllegalArgumentException("slot " + s.slot() + " is out of range [0, " + slots + ") or given twice");
+            int end = s.startPosition() + s.tokens().length;
+            if (s.tokens().length == 0 || s.startPosition() < 0 || end > maxContext || end > s.blocks().length * blockSize) {
+                throw new IllegalArgumentException("segment at " + s.startPosition() + " with " + s.tokens().length
+                        + " tokens does not fit the context of " + maxContext + " or its " + s.blocks().length + " blocks");
             }
-            if (s.tokens().length == 0 || s.startPosition() < 0 || s.startPosition() + s.tokens().length > maxContext) {
-                throw new IllegalArgumentException("segment of slot " + s.slot() + " at " + s.startPosition() + " with "
-                        + s.tokens().length + " tokens does not fit the context of " + maxContext);
+            for (int block : s.blocks()) {
+                if (block < 0 || block >= blocks) {
+                    throw new IllegalArgumentException("block " + block + " is out of range [0, " + blocks + ")");
+                }
+            }
+            // shared blocks are read by many segments, but a block written by two would mix their keys
+            for (int i = s.startPosition() / blockSize; i <= (end - 1) / blockSize; i++) {
+                if (!written.add(s.blocks()[i])) {
+                    throw new IllegalArgumentException("block " + s.blocks()[i] + " is written by two segments");
+                }
             }
             for (int id : s.tokens()) {
                 if (id < 0 || id >= config.vocabSize()) {
@@ -166,8 +182,7 @@ final class Transformer implements CausalLM {
 
     /**
      * B sequences of up to T tokens each: the decode batch (T = 1) or prefill chunks. A shorter chunk is padded with
-     * token 0 at the positions after it: their keys and values land in its slot past its end, where the causal mask
-     * hides them until real tokens overwrite them, and their outputs are not read.
+     * token 0 at the positions after it: their keys and values are not written, and their outputs are not read.
      */
     private List<Scores> run(List<Segment> batch) {
         int b = batch.size();
@@ -175,25 +190,31 @@ final class Transformer implements CausalLM {
         int n = b * t;
         int d = config.headDim();
         int length = batch.stream().mapToInt(s -> s.startPosition() + t).max().orElseThrow();
-        long[] ids = new long[n], positions = new long[n], rows = new long[n], gather = new long[b * length], last = new long[b];
-        for (int i = 0; i < b; i++) {
+        int real = batch.stream().mapToInt(s -> s.tokens().length).sum();
+        long[] ids = new long[n], positions = new long[n], rows = new long[real], written = new long[real];
+        long[] gather = new long[b * length], last = new long[b];
+        for (int i = 0, w = 0; i < b; i++) {
             Segment s = batch.get(i);
-            long base = (long) s.slot() * maxContext;
             for (int j = 0; j < t; j++) {
                 ids[i * t + j] = j < s.tokens().length ? s.tokens()[j] : 0;
                 positions[i * t + j] = s.startPosition() + j;
-                rows[i * t + j] = base + s.startPosition() + j;
+                if (j < s.tokens().length) {
+                    written[w] = i * t + j;
+                    rows[w++] = row(s, s.startPosition() + j);
+                }
             }
             last[i] = (long) i * t + s.tokens().length - 1;
             for (int j = 0; j < length; j++) {
-                gather[i * length + j] = base + j;
+                // past its blocks a sequence reads row 0: only padding queries, masked or unread, see those keys
+                gather[i * length + j] = j < s.blocks().length * blockSize ? row(s, j) : 0;
             }
         }
         try (NDManager m = manager.newSubManager()) {
             NDArray rowIndex = m.create(rows);
+            NDIndex writtenTokens = real == n ? null : new NDIndex("{}", m.create(written));
             NDArray gatherIndex = m.create(gather, new Shape(b, length));
             NDArray positionIndex = m.create(positions);
-            // causal, built on the device: a token at position p sees cached positions 0..p of its own slot; the
+            // causal, built on the device: a token at position p sees cached positions 0..p of its own sequence; the
             // rest get the dtype's lowest value (as HF's masks do), whose softmax weight is exactly 0
             NDArray later = m.arange(0, length, 1, DataType.INT64)
                     .gt(positionIndex.reshape(t == 1 ? new Shape(b, 1, 1, 1) : new Shape(b, 1, 1, t, 1)));
@@ -202,7 +223,7 @@ final class Transformer implements CausalLM {
             NDArray sinP = sin.get(m, new NDIndex("{}", positionIndex)).reshape(n, 1, d);
 
             NDArray x = weights.embedding().get(m, new NDIndex("{}", m.create(ids))).toType(dtype, false);
-            Batch step = new Batch(b, t, length, rowIndex, gatherIndex, attnMask, cosP, sinP);
+            Batch step = new Batch(b, t, length, rowIndex, writtenTokens, gatherIndex, attnMask, cosP, sinP);
             for (int l = 0; l < config.layers(); l++) {
                 try (NDManager scope = m.newSubManager()) {
                     x.attach(scope); // a layer's temporaries go with it: a long prefill chunk holds one layer's, not all
@@ -216,10 +237,18 @@ final class Transformer implements CausalLM {
         }
     }
 
-    /** One step's batch: B sequences of T tokens over L cached positions, and the index tensors of the step. */
-    private record Batch(int b, int t, int length, NDArray rows, NDArray gather, NDArray mask, NDArray cos, NDArray sin) {}
+    /** Row of the layer pools that holds a sequence's position: the one place a block table is read. */
+    private int row(Segment s, int position) {
+        return s.blocks()[position / blockSize] * blockSize + position % blockSize;
+    }
 
-    /** One decoder block: attention over the slot's cache (written first), then the SwiGLU MLP, both residual. */
+    /**
+     * One step's batch: B sequences of T tokens over L cached positions, and the index tensors of the step; written
+     * picks the real tokens out of the padded B x T (null when none is padding).
+     */
+    private record Batch(int b, int t, int length, NDArray rows, NDIndex written, NDArray gather, NDArray mask, NDArray cos, NDArray sin) {}
+
+    /** One decoder block: attention over the sequence's cache (written first), then the SwiGLU MLP, both residual. */
     private NDArray block(NDArray x, int l, Batch s, NDManager scope) {
         int b = s.b(), t = s.t(), n = b * t;
         int heads = config.heads(), kvHeads = config.kvHeads(), d = config.headDim();
@@ -230,8 +259,8 @@ final class Transformer implements CausalLM {
         NDArray q = qk.get(qHeads);
         NDArray k = qk.get(kHeads);
         NDArray v = qkv.get(vColumns).reshape(n, kvHeads, d);
-        keys[l].set(new NDIndex("{}", s.rows()), k);
-        values[l].set(new NDIndex("{}", s.rows()), v);
+        keys[l].set(new NDIndex("{}", s.rows()), s.written() == null ? k : k.get(s.written()));
+        values[l].set(new NDIndex("{}", s.rows()), s.written() == null ? v : v.get(s.written()));
         NDArray cachedK = keys[l].get(scope, new NDIndex("{}", s.gather())); // [B, L, kvHeads, d]
         NDArray cachedV = values[l].get(scope, new NDIndex("{}", s.gather()));
 

@@ -27,6 +27,9 @@ public class ResidentMetrics implements EngineMetrics {
     private final Timer queueWait;
     private final Counter promptTokens;
     private final Counter generationTokens;
+    private final Counter prefixCacheQueries;
+    private final Counter prefixCacheHits;
+    private final Counter preemptions;
 
     ResidentMetrics(MeterRegistry registry, Provider<ModelHolder> holder, GpuMemorySource gpu) {
         this.registry = registry;
@@ -38,8 +41,14 @@ public class ResidentMetrics implements EngineMetrics {
         generationTokens = Counter.builder("resident.generation.tokens").description("Tokens generated").register(registry);
         engineGauge(holder, "resident.requests.running", "Requests holding a batch slot", stats -> stats.running());
         engineGauge(holder, "resident.requests.waiting", "Requests waiting for a batch slot", stats -> stats.waiting());
-        engineGauge(holder, "resident.kv.cache.usage.ratio", "KV-cache positions filled over allocated",
-                stats -> stats.kvTokensCapacity() == 0 ? 0 : stats.kvTokensUsed() / (double) stats.kvTokensCapacity());
+        prefixCacheQueries = Counter.builder("resident.prefix.cache.queries")
+                .description("Prompt tokens looked up in the prefix cache").register(registry);
+        prefixCacheHits = Counter.builder("resident.prefix.cache.hits")
+                .description("Prompt tokens whose keys and values came from the prefix cache").register(registry);
+        preemptions = Counter.builder("resident.preemptions")
+                .description("Running sequences that gave their KV-cache blocks back to be recomputed").register(registry);
+        engineGauge(holder, "resident.kv.cache.usage.ratio", "KV-cache blocks held by running requests over the pool",
+                stats -> stats.kvBlocks() == 0 ? 0 : stats.kvBlocksUsed() / (double) stats.kvBlocks());
         Gauge.builder("resident.gpu.memory.used", gpu, source -> source.read().map(r -> (double) r.used()).orElse(0.0))
                 .baseUnit("bytes").description("GPU memory in use on the model's device").register(registry);
         Gauge.builder("resident.gpu.memory.total", gpu, source -> source.read().map(r -> (double) r.total()).orElse(0.0))
@@ -99,5 +108,16 @@ public class ResidentMetrics implements EngineMetrics {
     @Override
     public void failed(Throwable cause) {
         error("engine");
+    }
+
+    @Override
+    public void prefixCacheQueried(int promptTokens, int cachedTokens) {
+        prefixCacheQueries.increment(promptTokens);
+        prefixCacheHits.increment(cachedTokens);
+    }
+
+    @Override
+    public void preempted() {
+        preemptions.increment();
     }
 }

@@ -19,6 +19,7 @@ import io.resident.model.CausalLM;
 import io.resident.model.CausalLM.Segment;
 import io.resident.model.ModelConfig;
 import io.resident.model.ModelLoader;
+import io.resident.model.Paged;
 import io.resident.tokenizer.Tokenizer;
 import io.resident.tokenizer.Tokenizers;
 import java.io.IOException;
@@ -120,7 +121,7 @@ public final class ServingBenchmark {
                 options.streamPrompt() + Math.max(options.tokens(), DECODE_WARMUP + options.decodeSteps()) + 1);
         try (Shapes.Loaded loaded = Shapes.load(options, slots, context);
                 Engine engine = new Engine(loaded.model(), loaded.tokenizer(),
-                        new EngineOptions(max(options.streams()), Duration.ofMinutes(10), options.prefillChunk()),
+                        new EngineOptions(max(options.streams()), max(options.streams()), Duration.ofMinutes(10), options.prefillChunk(), true),
                         EngineMetrics.NONE)) {
             CausalLM model = loaded.model();
             engine.generate(new GenerationRequest(randomIds(model.config(), 8), SamplingParams.greedy(1)));
@@ -133,8 +134,9 @@ public final class ServingBenchmark {
             report.put("parameters", model.parameterCount());
             report.put("layers", c.layers());
             report.put("hidden", c.hiddenSize());
-            report.put("slots", model.slots());
-            report.put("context", model.maxContext());
+            report.put("slots", engine.slots());
+            report.put("kv_blocks", model.blocks());
+            report.put("context", engine.maxContext());
             report.put("prefill_chunk", options.prefillChunk());
             report.put("load_to_ready_s", round(loadSeconds));
             sampleMemory(loaded.device());
@@ -174,7 +176,7 @@ public final class ServingBenchmark {
         ModelConfig c = model.config();
         for (int batch : options.batches()) {
             for (int slot = 0; slot < batch; slot++) {
-                model.forward(List.of(new Segment(slot, 0, randomIds(c, options.streamPrompt()))));
+                model.forward(List.of(new Segment(Paged.slot(model, slot), 0, randomIds(c, options.streamPrompt()))));
             }
             long begin = 0;
             for (int step = 0; step < DECODE_WARMUP + options.decodeSteps(); step++) {
@@ -183,7 +185,7 @@ public final class ServingBenchmark {
                 }
                 List<Segment> segments = new ArrayList<>();
                 for (int slot = 0; slot < batch; slot++) {
-                    segments.add(new Segment(slot, options.streamPrompt() + step, randomIds(c, 1), false));
+                    segments.add(new Segment(Paged.slot(model, slot), options.streamPrompt() + step, randomIds(c, 1), false));
                 }
                 model.step(segments);
             }
@@ -293,7 +295,7 @@ public final class ServingBenchmark {
 
         static Loaded load(Options options, int slots, int context) throws IOException {
             if (options.model() != null) {
-                CausalLM model = ModelLoader.load(options.model(), options.device(), options.dtype(), slots, context);
+                CausalLM model = Paged.load(options.model(), options.device(), options.dtype(), slots, context);
                 boolean ownTokenizer = Files.exists(options.model().resolve("tokenizer.json"))
                         || Files.exists(options.model().resolve("tokenizer.model"));
                 // a test fixture has no tokenizer of its own: Qwen3's decodes any id of its small vocabulary
@@ -308,7 +310,7 @@ public final class ServingBenchmark {
                 Files.copy(config, dir.resolve("config.json"));
             }
             ModelConfig config = ModelLoader.readConfig(dir);
-            CausalLM model = ModelLoader.random(config, 1, options.device(), options.dtype(), slots, context);
+            CausalLM model = Paged.random(config, 1, options.device(), options.dtype(), slots, context);
             return loaded(options.shape() + " (random weights)", model, Tokenizers.load(DemoModel.tokenizerDirectory()), options);
         }
 

@@ -35,7 +35,7 @@ class AdmissionTest {
 
     @Test
     void oneMoreThanMaxWaitingIsBusyAtOnce() throws Exception {
-        try (Engine engine = test.engine(new EngineOptions(2, Duration.ofMinutes(1), 64))) {
+        try (Engine engine = test.engine(new EngineOptions(1, 2, Duration.ofMinutes(1), 64, true))) {
             TokenStream holder = holdTheSlot(engine);
             List<CompletableFuture<TokenStream>> waiters = List.of(waiter(engine), waiter(engine));
             awaitWaiting(engine, 2);
@@ -51,14 +51,14 @@ class AdmissionTest {
             for (CompletableFuture<TokenStream> waiter : waiters) {
                 assertEquals(FinishReason.LENGTH, waiter.get(1, TimeUnit.MINUTES).collect().done().reason());
             }
-            assertEquals(new Engine.Stats(1, 0, 0, 0, 2048), engine.stats());
+            assertEquals(new Engine.Stats(1, 0, 0, 0, 2048 / 16), engine.stats());
         }
     }
 
     @Test
     void aRequestWaitingLongerThanMaxWaitIsBusy() throws Exception {
         Duration maxWait = Duration.ofMillis(300);
-        try (Engine engine = test.engine(new EngineOptions(8, maxWait, 64))) {
+        try (Engine engine = test.engine(new EngineOptions(1, 8, maxWait, 64, true))) {
             TokenStream holder = holdTheSlot(engine);
             long started = System.nanoTime();
             EngineBusyException busy = assertThrows(EngineBusyException.class, () -> engine.submit(request(4)));
@@ -75,7 +75,7 @@ class AdmissionTest {
 
     @Test
     void waitingRequestsAreAdmittedInArrivalOrder() throws Exception {
-        try (Engine engine = test.engine(new EngineOptions(8, Duration.ofMinutes(1), 64))) {
+        try (Engine engine = test.engine(new EngineOptions(1, 8, Duration.ofMinutes(1), 64, true))) {
             TokenStream holder = holdTheSlot(engine);
             List<Integer> admitted = new CopyOnWriteArrayList<>();
             List<CompletableFuture<Void>> waiters = new ArrayList<>();
@@ -102,7 +102,7 @@ class AdmissionTest {
 
     @Test
     void anInterruptedWaiterLeavesTheQueueWithoutASlot() throws Exception {
-        try (Engine engine = test.engine(new EngineOptions(8, Duration.ofMinutes(1), 64))) {
+        try (Engine engine = test.engine(new EngineOptions(1, 8, Duration.ofMinutes(1), 64, true))) {
             TokenStream holder = holdTheSlot(engine);
             CompletableFuture<TokenStream> waiter = new CompletableFuture<>();
             Thread thread = Thread.startVirtualThread(() -> {

@@ -48,7 +48,7 @@ class ContinuousBatchingTest {
             Steps steps = new Steps(test.model());
             List<GenerationRequest> requests = requests(test.name(), test.model().config());
             List<Generation> alone = new ArrayList<>();
-            try (Engine engine = new Engine(steps, test.tokenizer(), new EngineOptions(64, Duration.ofMinutes(1), CHUNK), EngineMetrics.NONE)) {
+            try (Engine engine = new Engine(steps, test.tokenizer(), new EngineOptions(SLOTS, 64, Duration.ofMinutes(1), CHUNK, false), EngineMetrics.NONE)) {
                 for (GenerationRequest request : requests) {
                     alone.add(engine.generate(request));
                 }
@@ -178,9 +178,9 @@ class ContinuousBatchingTest {
                 int prefill = 0, decodes = 0;
                 for (Segment s : call) {
                     if (s.startPosition() == 0) {
-                        requestInSlot.put(s.slot(), startedBy(s, requests, started));
+                        requestInSlot.put(s.blocks()[0], startedBy(s, requests, started));
                     }
-                    int r = requestInSlot.get(s.slot());
+                    int r = requestInSlot.get(s.blocks()[0]);
                     int promptLength = requests.get(r).promptIds().length;
                     int end = s.startPosition() + s.tokens().length;
                     if (s.startPosition() >= promptLength) {
@@ -193,7 +193,7 @@ class ContinuousBatchingTest {
                     int generated = end >= promptLength ? end - promptLength + 1 : 0;
                     if (generated > 0 && generated < replies.get(r).done().completionTokens()) {
                         assertTrue(i + 1 < calls.size() && calls.get(i + 1).stream()
-                                        .anyMatch(n -> n.slot() == s.slot() && n.startPosition() == end),
+                                        .anyMatch(n -> n.blocks()[0] == s.blocks()[0] && n.startPosition() == end),
                                 "request " + r + " is running after call " + i + " but the next call does not decode it");
                     }
                 }

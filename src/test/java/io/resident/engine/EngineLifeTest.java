@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Test;
 class EngineLifeTest {
 
     private static final Duration MAX_SILENCE = Duration.ofMillis(500);
+    /** Two at once, as the model's pool holds two contexts. */
+    private static final EngineOptions OPTIONS = new EngineOptions(2, 64, Duration.ofSeconds(30), 256, true);
     private static TestModel test;
 
     @BeforeAll
@@ -39,7 +41,7 @@ class EngineLifeTest {
 
     @Test
     void aDrainAdmitsNothingNewAndLetsRunningRepliesFinish() throws Exception {
-        try (Engine engine = test.engine(EngineOptions.defaults())) {
+        try (Engine engine = test.engine(OPTIONS)) {
             TokenStream running = engine.submit(request(200));
             TokenStream other = holdTheSlot(engine);
             assertInstanceOf(Token.class, running.next(), "the reply is under way");
@@ -64,7 +66,7 @@ class EngineLifeTest {
 
     @Test
     void aDrainCancelsWhatIsStillRunningAtItsTimeout() throws Exception {
-        try (Engine engine = test.engine(EngineOptions.defaults())) {
+        try (Engine engine = test.engine(OPTIONS)) {
             TokenStream running = holdTheSlot(engine);
             long started = System.nanoTime();
             assertFalse(engine.drain(Duration.ofMillis(300)), "the reply could not finish in time");
@@ -75,17 +77,17 @@ class EngineLifeTest {
     }
 
     @Test
-    void anErrorOnTheEngineThreadFailsEveryOpenReplyAndLeavesADeadEngine() throws Exception {
+    void anErrorThatStopsTheEngineThreadFailsEveryOpenReplyAndLeavesADeadEngine() throws Exception {
         AtomicInteger calls = new AtomicInteger();
         ForwardingModel failing = new ForwardingModel(test.model()) {
             @Override
             protected void beforeStep(List<Segment> segments) {
                 if (calls.incrementAndGet() == 20) {
-                    throw new IllegalStateException("device lost");
+                    throw new InternalError("device lost"); // an exception would fail the step's requests only
                 }
             }
         };
-        try (Engine engine = new Engine(failing, test.tokenizer(), EngineOptions.defaults(), EngineMetrics.NONE)) {
+        try (Engine engine = new Engine(failing, test.tokenizer(), OPTIONS, EngineMetrics.NONE)) {
             TokenStream first = holdTheSlot(engine), second = holdTheSlot(engine);
             for (TokenStream stream : List.of(first, second)) {
                 GenerationEvent last;
@@ -120,7 +122,7 @@ class EngineLifeTest {
                 }
             }
         };
-        try (Engine engine = new Engine(hanging, test.tokenizer(), EngineOptions.defaults(), EngineMetrics.NONE)) {
+        try (Engine engine = new Engine(hanging, test.tokenizer(), OPTIONS, EngineMetrics.NONE)) {
             Thread.sleep(Scheduler.HEARTBEAT.multipliedBy(3).toMillis());
             assertTrue(engine.health().live(Scheduler.HEARTBEAT.multipliedBy(2)), "idle, the thread still beats: " + engine.health());
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.resident.model.CausalLM;
-import io.resident.model.ModelLoader;
+import io.resident.model.Paged;
 import io.resident.tokenizer.Tokenizer;
 import io.resident.tokenizer.Tokenizers;
 import java.nio.file.Files;
@@ -20,9 +20,9 @@ class EngineReplyTest {
 
     @Test
     void greedyReplyThroughTheEngineEqualsTheReference() throws Exception {
-        try (CausalLM model = ModelLoader.load(TinyChatGLM.dir(), "cpu", "float32", 2, 256);
+        try (CausalLM model = Paged.load(TinyChatGLM.dir(), "cpu", "float32", 2, 256);
                 Tokenizer tokenizer = Tokenizers.load(TinyChatGLM.dir());
-                Engine engine = new Engine(model, tokenizer, new EngineOptions(4, java.time.Duration.ofSeconds(30), 16),
+                Engine engine = new Engine(model, tokenizer, new EngineOptions(2, 4, java.time.Duration.ofSeconds(30), 16, true),
                         EngineMetrics.NONE)) {
             for (JsonNode conversation : TinyChatGLM.conversations()) {
                 int[] expected = TinyChatGLM.ints(conversation.get("output_ids"));
@@ -48,7 +48,7 @@ class EngineReplyTest {
         // the reference's fourth token becomes a stop id of this copy
         Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\": [2, " + expected[3] + "]}");
         int[] prompt = TinyChatGLM.ints(conversation.get("prompt_ids"));
-        try (CausalLM model = ModelLoader.load(dir, "cpu", "float32", 1, 128);
+        try (CausalLM model = Paged.load(dir, "cpu", "float32", 1, 128);
                 Tokenizer tokenizer = Tokenizers.load(dir);
                 Engine engine = new Engine(model, tokenizer)) {
             Generation stopped = engine.generate(new GenerationRequest(prompt, SamplingParams.greedy(expected.length)));

@@ -28,8 +28,13 @@ public abstract class ForwardingModel implements CausalLM {
     }
 
     @Override
-    public int slots() {
-        return model.slots();
+    public int blocks() {
+        return model.blocks();
+    }
+
+    @Override
+    public int blockSize() {
+        return model.blockSize();
     }
 
     @Override

@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import com.sun.management.OperatingSystemMXBean;
+import io.resident.model.GenerationDefaults;
+import io.resident.model.ModelConfig;
 import io.resident.model.ModelLoader;
 import java.lang.management.ManagementFactory;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class KvCacheSizingTest {
@@ -16,6 +19,7 @@ class KvCacheSizingTest {
     /** ChatGLM3-6B in float16: 2 x 28 layers x 2 KV heads x 128 dims x 2 bytes. */
     private static final long CHATGLM3_PER_TOKEN = 28_672;
     private static final long CHATGLM3_WEIGHTS = 12_487_168_064L;
+    private static final long BLOCK_BYTES = KvCacheSizing.BLOCK_SIZE * CHATGLM3_PER_TOKEN;
 
     @Test
     void bytesPerTokenAreKeysAndValuesOfEveryLayer() {
@@ -24,42 +28,53 @@ class KvCacheSizingTest {
     }
 
     @Test
-    void chatGlm3FitsAnH100WithEightFullSlots() {
-        KvCacheSizing.Plan plan = KvCacheSizing.plan(79 * GIB, CHATGLM3_WEIGHTS, CHATGLM3_PER_TOKEN, 8, 0, 8192, 2 * GIB);
-        assertEquals(8, plan.slots());
+    void onAGpuThePoolTakesWhatTheWeightsAndActivationsLeave() {
+        // ChatGLM3-6B on an H100 under the 0.92 readiness threshold, a 2048-token chunk at 8192 positions in float16
+        ModelConfig glm = new ModelConfig("chatglm", 65024, 4096, 28, 32, 2, 128, 13696, 8192, List.of(2),
+                "float16", 10000.0, 64, null, 1e-5, true, false, 0, GenerationDefaults.NONE);
+        long activations = KvCacheSizing.activationBytes(glm, 2, 2048, 8192);
+        assertTrue(activations > 4 * GIB && activations < 6 * GIB, activations / (double) GIB + " GiB");
+        long available = (long) (79.1 * GIB * 0.92);
+        KvCacheSizing.Plan plan = KvCacheSizing.plan(available, CHATGLM3_WEIGHTS, CHATGLM3_PER_TOKEN, 64, 0, 8192, activations, false);
+        assertEquals((available - CHATGLM3_WEIGHTS - activations) / BLOCK_BYTES, plan.blocks());
         assertEquals(8192, plan.context());
-        assertEquals(8L * 8192 * CHATGLM3_PER_TOKEN, plan.kvBytes());
-        assertTrue(plan.describe().startsWith("KV cache 8 slots x 8192 positions = 1.75 GiB"), plan.describe());
+        assertTrue(plan.blocks() * KvCacheSizing.BLOCK_SIZE >= 64L * 8192, "64 chats of 8k fit: " + plan.describe());
+        assertTrue(plan.describe().startsWith("KV cache " + plan.blocks() + " blocks x 16 positions"), plan.describe());
     }
 
     @Test
-    void anUnsetContextShrinksToWhatFits() {
-        // 32k context: 64 slots x 32768 x 28 KiB = 56 GiB would not fit beside 11.6 GiB of weights in 40 GiB
-        KvCacheSizing.Plan plan = KvCacheSizing.plan(40 * GIB, CHATGLM3_WEIGHTS, CHATGLM3_PER_TOKEN, 64, 0, 32768, 2 * GIB);
-        long room = 40 * GIB - CHATGLM3_WEIGHTS - 2 * GIB;
-        assertEquals(room / (64 * CHATGLM3_PER_TOKEN) / 256 * 256, plan.context());
-        assertTrue(plan.kvBytes() <= room);
+    void onTheCpuThePoolStopsAtTheBatchsContexts() {
+        KvCacheSizing.Plan plan = KvCacheSizing.plan(64 * GIB, CHATGLM3_WEIGHTS, CHATGLM3_PER_TOKEN, 8, 0, 8192, GIB, true);
+        assertEquals(8 * 8192 / KvCacheSizing.BLOCK_SIZE, plan.blocks());
+        assertEquals(8L * 8192 * CHATGLM3_PER_TOKEN, plan.kvBytes());
+    }
+
+    @Test
+    void anUnsetContextShrinksToWhatOneSequenceCanFill() {
+        KvCacheSizing.Plan plan = KvCacheSizing.plan(13 * GIB, CHATGLM3_WEIGHTS, CHATGLM3_PER_TOKEN, 8, 0, 32768, GIB, false);
+        long room = 13 * GIB - CHATGLM3_WEIGHTS - GIB;
+        assertEquals(room / BLOCK_BYTES * KvCacheSizing.BLOCK_SIZE / 256 * 256, plan.context());
+        assertEquals(room / BLOCK_BYTES, plan.blocks());
     }
 
     @Test
     void anExplicitContextThatCannotFitIsRefusedWithWhatWouldFit() {
         var e = assertThrows(IllegalStateException.class,
-                () -> KvCacheSizing.plan(16 * GIB, CHATGLM3_WEIGHTS, CHATGLM3_PER_TOKEN, 16, 8192, 8192, GIB));
-        // 3.37 GiB of room: 15 slots of 8192 positions, or 16 slots of 7680
-        assertTrue(e.getMessage().contains("need 16.13 GiB, but 16.00 GiB is free"), e.getMessage());
-        assertTrue(e.getMessage().contains("What fits: 15 slots x 8192 positions, or 16 slots x 7680 positions"), e.getMessage());
+                () -> KvCacheSizing.plan(13 * GIB, CHATGLM3_WEIGHTS, CHATGLM3_PER_TOKEN, 16, 32768, 32768, GIB, false));
+        assertTrue(e.getMessage().contains("the KV cache of one 32768-position sequence (0.88 GiB) need"), e.getMessage());
+        assertTrue(e.getMessage().contains("What fits: a context of 13824 positions"), e.getMessage());
     }
 
     @Test
     void weightsThatAloneExceedMemoryAreRefused() {
         var e = assertThrows(IllegalStateException.class,
-                () -> KvCacheSizing.plan(8 * GIB, CHATGLM3_WEIGHTS, CHATGLM3_PER_TOKEN, 1, 0, 8192, GIB));
+                () -> KvCacheSizing.plan(8 * GIB, CHATGLM3_WEIGHTS, CHATGLM3_PER_TOKEN, 1, 0, 8192, GIB, false));
         assertTrue(e.getMessage().contains("The weights alone do not fit"), e.getMessage());
     }
 
     @Test
     void hostMemoryIsReadOnTheCpu() {
-        long free = KvCacheSizing.availableBytes(Device.cpu());
+        long free = KvCacheSizing.availableBytes(Device.cpu(), 0.92);
         long total = ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
         assertTrue(free > 0 && free <= total, free + " free of " + total);
     }

@@ -38,7 +38,7 @@ class KvCacheTest {
     @Test
     void fillingEverySlotToTheLastPositionAddsNothing() throws Exception {
         try (TestModel test = TestModel.load("qwen2-tiny", SLOTS, CONTEXT);
-                Engine engine = test.engine(new EngineOptions(8, Duration.ofMinutes(1), 64))) {
+                Engine engine = test.engine(new EngineOptions(SLOTS, 8, Duration.ofMinutes(1), 64, true))) {
             Footprint loaded = test.model().footprint();
             List<TokenStream> replies = new ArrayList<>();
             for (int slot = 0; slot < SLOTS; slot++) {

@@ -12,6 +12,7 @@ import com.sun.jna.Structure;
 import io.resident.model.CausalLM.Footprint;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -22,13 +23,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
  * A thousand requests that end every way a request can end (read to the end, cancelled before or after their first
  * token, a reader that goes away and cancels, a reader that goes away without a word, an interrupted caller, busy)
  * leave the engine as they found it: no live native array beyond the model's own, no native memory growth, every
- * slot free.
+ * slot free, and the KV-cache pool and prefix-cache index consistent throughout. Half the prompts open with one of a
+ * few shared prefixes, and the pool holds half of what the batch could fill, so that blocks are reused from the
+ * cache, evicted, and taken back by preemption all along.
  */
 class LeakTest {
 
@@ -36,6 +40,9 @@ class LeakTest {
     private static final int CLIENTS = 22;
     private static final int SLOTS = 8;
     private static final int CONTEXT = 64;
+    /** Blocks of 16 for four full contexts. */
+    private static final int POOL_SLOTS = 4;
+    private static final int[][] PREFIXES = {ids(32, 1), ids(32, 2), ids(32, 3)};
     private static final Duration BACKOFF = Duration.ofMillis(100);
 
     enum Ending { READ, CANCEL_AT_ONCE, CANCEL_AFTER_TOKENS, DISCONNECT, ABANDON, INTERRUPT }
@@ -44,8 +51,8 @@ class LeakTest {
 
     @Test
     void thousandRequestsEndingEveryWayLeaveNothingBehind() throws Exception {
-        try (TestModel test = TestModel.load("qwen2-tiny", SLOTS, CONTEXT);
-                Engine engine = test.engine(new EngineOptions(12, Duration.ofMillis(500), 8))) {
+        try (TestModel test = TestModel.load("qwen2-tiny", POOL_SLOTS, CONTEXT);
+                Engine engine = test.engine(new EngineOptions(SLOTS, 12, Duration.ofMillis(500), 8, true))) {
             run(engine, 200, 1); // warm-up: the JIT, the heap and the allocator reach their working size
             awaitIdle(engine);
             Footprint arrays = test.model().footprint();
@@ -54,7 +61,8 @@ class LeakTest {
             Map<Outcome, LongAdder> outcomes = run(engine, REQUESTS, 2);
 
             awaitIdle(engine);
-            assertEquals(new Engine.Stats(SLOTS, 0, 0, 0, (long) SLOTS * CONTEXT), engine.stats(), "slots, queue and KV cache");
+            assertEquals(new Engine.Stats(SLOTS, 0, 0, 0, POOL_SLOTS * CONTEXT / 16), engine.stats(), "slots, queue and KV cache");
+            engine.verifyKvCache();
             assertEquals(arrays, test.model().footprint(), "live native arrays and their bytes");
             long grown = NativeMemory.inUse() - native0;
             // the JVM's own native parts (JIT, a Quarkus app of other tests) move by a few MiB; about 3,000 steps ran,
@@ -76,6 +84,13 @@ class LeakTest {
         AtomicInteger ended = new AtomicInteger();
         try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> running = new ArrayList<>();
+            running.add(clients.submit(() -> {
+                while (ended.get() < requests) {
+                    engine.verifyKvCache(); // between two steps, against the block tables of every live sequence
+                    Thread.sleep(20);
+                }
+                return null;
+            }));
             for (int c = 0; c < CLIENTS; c++) {
                 Random random = new Random(seed * 1000 + c);
                 running.add(clients.submit(() -> {
@@ -96,8 +111,14 @@ class LeakTest {
         return outcomes;
     }
 
+    private static int[] ids(int length, long seed) {
+        return new Random(seed).ints(length, 3, 1000).toArray();
+    }
+
     private static Outcome request(Engine engine, Random random) throws Exception {
-        int[] prompt = random.ints(3 + random.nextInt(40), 3, 1000).toArray();
+        int[] own = random.ints(3 + random.nextInt(40), 3, 1000).toArray();
+        int[] prompt = random.nextBoolean() ? own : IntStream.concat(
+                Arrays.stream(PREFIXES[random.nextInt(PREFIXES.length)]), Arrays.stream(own)).limit(CONTEXT - 17).toArray();
         SamplingParams params = random.nextBoolean() ? SamplingParams.greedy(1 + random.nextInt(16))
                 : SamplingParams.builder().temperature(0.8).topP(0.9).seed(random.nextLong()).maxTokens(1 + random.nextInt(16)).build();
         GenerationRequest request = new GenerationRequest(prompt, params);

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.resident.model.CausalLM;
-import io.resident.model.ModelLoader;
+import io.resident.model.Paged;
 import io.resident.tokenizer.Tokenizer;
 import io.resident.tokenizer.Tokenizers;
 import java.time.Duration;
@@ -38,9 +38,9 @@ class ReferenceGenerationTest {
     @BeforeAll
     static void start() {
         conversations = TinyChatGLM.conversations();
-        model = new SegmentRecorder(ModelLoader.load(TinyChatGLM.dir(), "cpu", "auto", 3, 256));
+        model = new SegmentRecorder(Paged.load(TinyChatGLM.dir(), "cpu", "auto", 3, 256));
         tokenizer = Tokenizers.load(TinyChatGLM.dir());
-        engine = new Engine(model, tokenizer, new EngineOptions(16, Duration.ofSeconds(30), PREFILL_CHUNK), EngineMetrics.NONE);
+        engine = new Engine(model, tokenizer, new EngineOptions(3, 16, Duration.ofSeconds(30), PREFILL_CHUNK, true), EngineMetrics.NONE);
     }
 
     @AfterAll

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resident.model.CausalLM;
 import io.resident.model.Fixtures;
-import io.resident.model.ModelLoader;
+import io.resident.model.Paged;
 import io.resident.tokenizer.Tokenizer;
 import io.resident.tokenizer.Tokenizers;
 import java.io.IOException;
@@ -34,7 +34,7 @@ public record TestModel(String name, CausalLM model, Tokenizer tokenizer) implem
         Path dir = dir(name);
         Tokenizer tokenizer = TOKENIZERS.computeIfAbsent(name,
                 n -> Tokenizers.load(n.startsWith("chatglm") ? dir : withTokenizer(dir, n)));
-        return new TestModel(name, ModelLoader.load(dir, "cpu", "auto", slots, context), tokenizer);
+        return new TestModel(name, Paged.load(dir, "cpu", "auto", slots, context), tokenizer);
     }
 
     private static Path dir(String name) {

@@ -21,7 +21,7 @@ class ChatGLMTest {
     static void load() {
         Path dir = Fixtures.shared("chatglm3-6b-tiny");
         conversations = Fixtures.json(dir.resolveSibling("chatglm3-6b-tiny-golden.json")).get("conversations");
-        model = ModelLoader.load(dir, "cpu", "auto", 3, 256);
+        model = Paged.load(dir, "cpu", "auto", 3, 256);
     }
 
     @AfterAll

@@ -28,14 +28,14 @@ class ChunkedPrefillTest {
     @ParameterizedTest
     @MethodSource("models")
     void chunksGiveTheLogitsOfOnePass(Path dir) {
-        try (CausalLM model = ModelLoader.load(dir, "cpu", "auto", 2, PROMPT + 16)) {
+        try (CausalLM model = Paged.load(dir, "cpu", "auto", 2, PROMPT + 16)) {
             Random random = new Random(3);
             int[] prompt = random.ints(PROMPT, 3, model.config().vocabSize() - 64).toArray();
-            float[] whole = model.forward(List.of(new CausalLM.Segment(0, 0, prompt)))[0];
+            float[] whole = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 0), 0, prompt)))[0];
             float[] chunked = null;
             for (int start = 0; start < PROMPT; start += CHUNK) {
                 int[] part = Arrays.copyOfRange(prompt, start, Math.min(PROMPT, start + CHUNK));
-                chunked = model.forward(List.of(new CausalLM.Segment(1, start, part)))[0];
+                chunked = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 1), start, part)))[0];
             }
             for (int i = 0; i < whole.length; i++) {
                 assertEquals(whole[i], chunked[i], 1e-4, dir.getFileName() + " logit " + i);
@@ -44,8 +44,8 @@ class ChunkedPrefillTest {
             int[] a = new int[4], b = new int[4];
             a[0] = b[0] = CausalLM.Scores.indexOfMax(whole);
             for (int step = 1; step < 4; step++) {
-                float[][] rows = model.forward(List.of(new CausalLM.Segment(0, PROMPT + step - 1, new int[] {a[step - 1]}),
-                        new CausalLM.Segment(1, PROMPT + step - 1, new int[] {b[step - 1]})));
+                float[][] rows = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 0), PROMPT + step - 1, new int[] {a[step - 1]}),
+                        new CausalLM.Segment(Paged.slot(model, 1), PROMPT + step - 1, new int[] {b[step - 1]})));
                 a[step] = CausalLM.Scores.indexOfMax(rows[0]);
                 b[step] = CausalLM.Scores.indexOfMax(rows[1]);
             }
@@ -57,17 +57,17 @@ class ChunkedPrefillTest {
     @ParameterizedTest
     @MethodSource("models")
     void promptsOfDifferentLengthsPrefilledTogetherGiveTheLogitsOfEachAlone(Path dir) {
-        try (CausalLM model = ModelLoader.load(dir, "cpu", "auto", 4, 128)) {
+        try (CausalLM model = Paged.load(dir, "cpu", "auto", 4, 128)) {
             Random random = new Random(5);
             int[][] prompts = Stream.of(50, 45, 41)
                     .map(n -> random.ints(n, 3, model.config().vocabSize() - 64).toArray()).toArray(int[][]::new);
-            float[][] together = model.forward(List.of(new CausalLM.Segment(0, 0, prompts[0]),
-                    new CausalLM.Segment(1, 0, prompts[1]), new CausalLM.Segment(2, 0, prompts[2])));
+            float[][] together = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 0), 0, prompts[0]),
+                    new CausalLM.Segment(Paged.slot(model, 1), 0, prompts[1]), new CausalLM.Segment(Paged.slot(model, 2), 0, prompts[2])));
             for (int p = 0; p < prompts.length; p++) {
-                float[] alone = model.forward(List.of(new CausalLM.Segment(3, 0, prompts[p])))[0];
+                float[] alone = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 3), 0, prompts[p])))[0];
                 int next = CausalLM.Scores.indexOfMax(alone);
-                float[] aloneNext = model.forward(List.of(new CausalLM.Segment(3, prompts[p].length, new int[] {next})))[0];
-                float[] togetherNext = model.forward(List.of(new CausalLM.Segment(p, prompts[p].length, new int[] {next})))[0];
+                float[] aloneNext = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 3), prompts[p].length, new int[] {next})))[0];
+                float[] togetherNext = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, p), prompts[p].length, new int[] {next})))[0];
                 for (int i = 0; i < alone.length; i++) {
                     assertEquals(alone[i], together[p][i], 1e-4, dir.getFileName() + " prompt " + p + " logit " + i);
                     assertEquals(aloneNext[i], togetherNext[i], 1e-4, dir.getFileName() + " prompt " + p + " next logit " + i);

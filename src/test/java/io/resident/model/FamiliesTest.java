@@ -20,7 +20,7 @@ class FamiliesTest {
     void matchesTransformers(String name) {
         Path dir = Fixtures.own(name);
         JsonNode prompts = Fixtures.json(dir.resolve("golden.json")).get("prompts");
-        try (CausalLM model = ModelLoader.load(dir, "cpu", "auto", 2, 64)) {
+        try (CausalLM model = Paged.load(dir, "cpu", "auto", 2, 64)) {
             Greedy.Run run = Greedy.run(model, Fixtures.intLists(prompts, "prompt_ids"), 5, 32);
             JsonNode expected = prompts.get(0).get("logits_first_steps");
             for (int step = 0; step < expected.size(); step++) {

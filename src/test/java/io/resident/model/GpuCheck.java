@@ -35,7 +35,7 @@ public final class GpuCheck {
     }
 
     private static void check(String name, Path dir, JsonNode prompts) {
-        try (CausalLM model = ModelLoader.load(dir, DEVICE, "float16", prompts.size(), 128)) {
+        try (CausalLM model = Paged.load(dir, DEVICE, "float16", prompts.size(), 128)) {
             List<int[]> ids = new ArrayList<>();
             prompts.forEach(p -> ids.add(ints(p.get("prompt_ids"))));
             Greedy.Run run = Greedy.run(model, ids, 8, 32);

@@ -21,7 +21,7 @@ final class Greedy {
             float[] last = null;
             for (int start = 0; start < prompt.length; start += chunk) {
                 int[] part = Arrays.copyOfRange(prompt, start, Math.min(prompt.length, start + chunk));
-                last = model.forward(List.of(new CausalLM.Segment(slot, start, part)))[0];
+                last = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, slot), start, part)))[0];
             }
             ids.add(new int[steps]);
             logits.add(new ArrayList<>(List.of(last)));
@@ -31,7 +31,7 @@ final class Greedy {
             List<CausalLM.Segment> batch = new ArrayList<>();
             for (int slot = 0; slot < prompts.size(); slot++) {
                 ids.get(slot)[step] = next[slot];
-                batch.add(new CausalLM.Segment(slot, prompts.get(slot).length + step, new int[] {next[slot]}));
+                batch.add(new CausalLM.Segment(Paged.slot(model, slot), prompts.get(slot).length + step, new int[] {next[slot]}));
             }
             if (step == steps - 1) {
                 break;

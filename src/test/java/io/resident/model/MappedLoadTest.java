@@ -74,13 +74,13 @@ class MappedLoadTest {
                 }
             }
         });
-        try (CausalLM model = ModelLoader.load(dir, "cpu", "auto", 1, 16)) {
+        try (CausalLM model = Paged.load(dir, "cpu", "auto", 1, 16)) {
             sampler.interrupt();
             sampler.join();
             peak.accumulateAndGet(anonBytes(), Math::max);
             out.put("peak_anon", Long.toString(peak.get()));
             out.put("parameters", Long.toString(model.parameterCount()));
-            float[] logits = model.forward(List.of(new CausalLM.Segment(0, 0, new int[] {1, 200, 3000})))[0];
+            float[] logits = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 0), 0, new int[] {1, 200, 3000})))[0];
             boolean finite = true;
             for (float l : logits) {
                 finite &= Float.isFinite(l);
@@ -95,12 +95,12 @@ class MappedLoadTest {
     private static double float32AfterGc() throws InterruptedException {
         Path fixture = Fixtures.own("llama-mqa-tiny");
         JsonNode first = Fixtures.json(fixture.resolve("golden.json")).get("prompts").get(0);
-        try (CausalLM model = ModelLoader.load(fixture, "cpu", "auto", 1, 64)) {
+        try (CausalLM model = Paged.load(fixture, "cpu", "auto", 1, 64)) {
             for (int i = 0; i < 3; i++) {
                 System.gc();
                 Thread.sleep(100);
             }
-            float[] got = model.forward(List.of(new CausalLM.Segment(0, 0, Fixtures.ints(first.get("prompt_ids")))))[0];
+            float[] got = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 0), 0, Fixtures.ints(first.get("prompt_ids")))))[0];
             float[] want = Fixtures.floats(first.get("logits_first_steps").get(0));
             double worst = 0;
             for (int i = 0; i < want.length; i++) {

@@ -83,7 +83,7 @@ class ModelLoaderTest {
 
     @Test
     void mistralContextIsCappedAtItsSlidingWindow() {
-        try (CausalLM model = ModelLoader.load(Fixtures.own("mistral-tiny"), "cpu", "auto", 1, 4096)) {
+        try (CausalLM model = Paged.load(Fixtures.own("mistral-tiny"), "cpu", "auto", 1, 4096)) {
             assertEquals(1024, model.maxContext());
         }
     }
@@ -102,18 +102,18 @@ class ModelLoaderTest {
         Path sharded = copy("llama3-tiny");
         Files.delete(sharded.resolve("model-00003-of-00004.safetensors"));
         assertEquals("shard model-00003-of-00004.safetensors listed in model.safetensors.index.json is missing from " + sharded,
-                message(() -> ModelLoader.load(sharded, "cpu", "auto", 1, 16)));
+                message(() -> Paged.load(sharded, "cpu", "auto", 1, 16)));
 
         Path truncated = copy("qwen2-tiny");
         Path file = truncated.resolve("model.safetensors");
         byte[] bytes = Files.readAllBytes(file);
         Files.write(file, Arrays.copyOf(bytes, bytes.length - 1000));
-        assertTrue(message(() -> ModelLoader.load(truncated, "cpu", "auto", 1, 16)).matches(".*model.safetensors is truncated: tensor .* ends at byte .*"));
+        assertTrue(message(() -> Paged.load(truncated, "cpu", "auto", 1, 16)).matches(".*model.safetensors is truncated: tensor .* ends at byte .*"));
     }
 
     @Test
     void bfloat16ComputeIsRefusedWithAReason() {
-        var e = assertThrows(IllegalArgumentException.class, () -> ModelLoader.load(Fixtures.own("qwen2-bf16-tiny"), "cpu", "bfloat16", 1, 16));
+        var e = assertThrows(IllegalArgumentException.class, () -> Paged.load(Fixtures.own("qwen2-bf16-tiny"), "cpu", "bfloat16", 1, 16));
         assertTrue(e.getMessage().startsWith("dtype bfloat16 is not supported: DJL's PyTorch engine has no bfloat16 type"));
     }
 
@@ -121,15 +121,15 @@ class ModelLoaderTest {
     void randomWeightsAreSeeded() {
         ModelConfig demo = ModelLoader.demoConfig(512, List.of(2));
         float[][] first, second, other;
-        List<CausalLM.Segment> prompt = List.of(new CausalLM.Segment(0, 0, new int[] {5, 9, 200}));
-        try (CausalLM model = ModelLoader.random(demo, 42, "cpu", "auto", 1, 32)) {
+        List<CausalLM.Segment> prompt = List.of(new CausalLM.Segment(new int[] {1, 0}, 0, new int[] {5, 9, 200}));
+        try (CausalLM model = Paged.random(demo, 42, "cpu", "auto", 1, 32)) {
             first = model.forward(prompt);
             assertEquals(512, first[0].length);
         }
-        try (CausalLM model = ModelLoader.random(demo, 42, "cpu", "auto", 1, 32)) {
+        try (CausalLM model = Paged.random(demo, 42, "cpu", "auto", 1, 32)) {
             second = model.forward(prompt);
         }
-        try (CausalLM model = ModelLoader.random(demo, 43, "cpu", "auto", 1, 32)) {
+        try (CausalLM model = Paged.random(demo, 43, "cpu", "auto", 1, 32)) {
             other = model.forward(prompt);
         }
         assertArrayEquals(first[0], second[0]);

@@ -13,13 +13,13 @@ class ScoresTest {
 
     @Test
     void deviceReductionMatchesTheHostsAndWholeRowsComeOnlyWhenAsked() {
-        try (CausalLM model = ModelLoader.load(Fixtures.shared("chatglm3-6b-tiny"), "cpu", "float32", 3, 64)) {
+        try (CausalLM model = Paged.load(Fixtures.shared("chatglm3-6b-tiny"), "cpu", "float32", 3, 64)) {
             int[] prompt = {64, 792, 910, 13, 790, 11, 12, 13};
             List<Scores> prefill = model.step(List.of(
-                    new Segment(0, 0, prompt, true), new Segment(1, 0, prompt, false)));
+                    new Segment(Paged.slot(model, 0), 0, prompt, true), new Segment(Paged.slot(model, 1), 0, prompt, false)));
             List<Scores> decode = model.step(List.of(
-                    new Segment(0, prompt.length, new int[] {42}, false), new Segment(1, prompt.length, new int[] {42}, true),
-                    new Segment(2, 0, new int[] {7}, true)));
+                    new Segment(Paged.slot(model, 0), prompt.length, new int[] {42}, false), new Segment(Paged.slot(model, 1), prompt.length, new int[] {42}, true),
+                    new Segment(Paged.slot(model, 2), 0, new int[] {7}, true)));
             for (Scores[] pair : new Scores[][] {{prefill.get(0), prefill.get(1)}, {decode.get(1), decode.get(0)}}) {
                 Scores full = pair[0], reduced = pair[1];
                 Scores host = Scores.of(full.logits());

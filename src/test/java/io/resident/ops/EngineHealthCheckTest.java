@@ -29,13 +29,16 @@ class EngineHealthCheckTest {
     }
 
     @Test
-    void upWhileRunningLiveButNotReadyWhileDrainingDownOnceDead() throws Exception {
+    void upWhileRunningAndAfterAFailedStepLiveButNotReadyWhileDrainingDownOnceDead() throws Exception {
         try (TestModel test = TestModel.load("qwen2-tiny", 1, 256)) {
             ForwardingModel failing = new ForwardingModel(test.model()) {
                 @Override
                 protected void beforeStep(List<Segment> segments) {
                     if (segments.get(0).tokens()[0] == 13) {
-                        throw new IllegalStateException("CUDA error: an illegal memory access was encountered");
+                        throw new IllegalStateException("CUDA error: out of memory");
+                    }
+                    if (segments.get(0).tokens()[0] == 17) {
+                        throw new InternalError("CUDA error: an illegal memory access was encountered");
                     }
                 }
             };
@@ -44,7 +47,14 @@ class EngineHealthCheckTest {
                 assertEquals(Status.UP, EngineHealthCheck.check(ModelHolder.State.READY, engine, false).getStatus());
                 assertEquals(Status.UP, EngineHealthCheck.check(ModelHolder.State.READY, engine, true).getStatus());
 
-                TokenStream doomed = engine.submit(new GenerationRequest(new int[] {13, 6, 7}, SamplingParams.greedy(4)));
+                TokenStream failed = engine.submit(new GenerationRequest(new int[] {13, 6, 7}, SamplingParams.greedy(4)));
+                assertTrue(failed.next() instanceof GenerationEvent.Error);
+                assertEquals(Status.UP, EngineHealthCheck.check(ModelHolder.State.READY, engine, false).getStatus(),
+                        "a failed step fails its requests, not the engine");
+                assertEquals(4, engine.generate(new GenerationRequest(new int[] {5, 6, 7}, SamplingParams.greedy(4)))
+                        .done().completionTokens(), "the engine serves on");
+
+                TokenStream doomed = engine.submit(new GenerationRequest(new int[] {17, 6, 7}, SamplingParams.greedy(4)));
                 assertTrue(doomed.next() instanceof GenerationEvent.Error);
                 HealthCheckResponse live = EngineHealthCheck.check(ModelHolder.State.READY, engine, false);
                 assertEquals(Status.DOWN, live.getStatus(), "a dead engine fails liveness, so the pod restarts");

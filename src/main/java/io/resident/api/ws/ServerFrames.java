@@ -49,13 +49,13 @@ final class ServerFrames {
     }
 
     static String done(Done done, int memoryMessages) {
-        return done(done.reason(), done.promptTokens(), done.completionTokens(), done.timeToFirstToken(),
-                done.tokensPerSecond(), memoryMessages);
+        return done(done.reason(), done.promptTokens(), done.cachedTokens(), done.completionTokens(),
+                done.timeToFirstToken(), done.tokensPerSecond(), memoryMessages);
     }
 
     /** A turn cancelled before the engine admitted it. */
     static String cancelledBeforeStart(int promptTokens, int memoryMessages) {
-        return done(FinishReason.CANCELLED, promptTokens, 0, Duration.ZERO, 0, memoryMessages);
+        return done(FinishReason.CANCELLED, promptTokens, 0, 0, Duration.ZERO, 0, memoryMessages);
     }
 
     static String error(Code code, String message) {
@@ -77,10 +77,11 @@ final class ServerFrames {
         return frame("system").put("systemPrompt", systemPrompt).put("memoryMessages", memoryMessages).toString();
     }
 
-    private static String done(FinishReason reason, int promptTokens, int completionTokens, Duration timeToFirstToken,
-            double tokensPerSecond, int memoryMessages) {
+    private static String done(FinishReason reason, int promptTokens, int cachedTokens, int completionTokens,
+            Duration timeToFirstToken, double tokensPerSecond, int memoryMessages) {
         ObjectNode frame = frame("done").put("finishReason", reason.name().toLowerCase(Locale.ROOT));
-        frame.putObject("usage").put("promptTokens", promptTokens).put("completionTokens", completionTokens);
+        frame.putObject("usage").put("promptTokens", promptTokens).put("cachedTokens", cachedTokens)
+                .put("completionTokens", completionTokens);
         frame.put("memoryMessages", memoryMessages);
         frame.putObject("timings")
                 .put("ttftMs", Math.round(timeToFirstToken.toNanos() / 1e5) / 10.0)
