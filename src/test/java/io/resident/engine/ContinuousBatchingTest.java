@@ -119,10 +119,10 @@ class ContinuousBatchingTest {
         }
     }
 
-    private record Golden(List<int[]> prompts, List<int[]> outputs) {}
+    record Golden(List<int[]> prompts, List<int[]> outputs) {}
 
     /** The fixture's golden prompts and transformers' greedy ids (32 each). */
-    private static Golden golden(String name) {
+    static Golden golden(String name) {
         try {
             JsonNode root;
             String list;
