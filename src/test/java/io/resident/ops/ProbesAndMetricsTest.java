@@ -109,6 +109,9 @@ class ProbesAndMetricsTest {
             assertEquals(FinishReason.LENGTH, reply.get(1, TimeUnit.MINUTES));
         }
         Served.untilStats(served.engine(), 0, 0);
+        String resent = "Summarize the rules of croquet for a beginner, then list the equipment a club lends out.";
+        Served.reply(served, resent, 2).collect();
+        Served.reply(served, resent, 2).collect();
 
         Map<String, Double> after = scrape();
         for (String histogram : List.of("resident_time_to_first_token_seconds", "resident_inter_token_latency_seconds",
@@ -125,6 +128,11 @@ class ProbesAndMetricsTest {
         assertEquals(0, after.get("resident_requests_running"));
         assertEquals(0, after.get("resident_requests_waiting"));
         assertEquals(0, after.get("resident_kv_cache_usage_ratio"));
+        assertTrue(after.get("resident_prefix_cache_queries_total") >= before.get("resident_prefix_cache_queries_total") + 6 * 8,
+                "every prompt is looked up");
+        assertTrue(after.get("resident_prefix_cache_hits_total") >= before.get("resident_prefix_cache_hits_total") + 16,
+                "the resent prompt's full blocks are hits");
+        assertTrue(after.containsKey("resident_preemptions_total"));
     }
 
     private static CompletableFuture<FinishReason> waiter(ServedModel served) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.junit.QuarkusTest;
 import io.resident.engine.ModelHolder;
@@ -69,7 +70,7 @@ class ChatCompletionsApiTest {
         assertEquals("", first.get("delta").get("content").asText());
         JsonNode usageChunk = chunks.get(chunks.size() - 1);
         assertEquals(0, usageChunk.get("choices").size());
-        assertEquals(blocking.get("usage"), usageChunk.get("usage"));
+        assertSameUsageWithTheFirstsFullBlocksCached(blocking.get("usage"), usageChunk.get("usage"));
         JsonNode finish = chunks.get(chunks.size() - 2);
         assertEquals(blocking.get("choices").get(0).get("finish_reason"), finish.get("choices").get(0).get("finish_reason"));
         for (JsonNode chunk : chunks) {
@@ -84,6 +85,27 @@ class ChatCompletionsApiTest {
         List<JsonNode> withoutUsage = Sse.chunks(post(request(Map.of("max_tokens", 5, "stream", true))).asString());
         assertTrue(withoutUsage.stream().noneMatch(c -> c.has("usage")));
         assertEquals(Sse.text(chunks), Sse.text(withoutUsage));
+    }
+
+    @Test
+    void aResentConversationReportsTheCachedPromptTokens() throws Exception {
+        Map<String, Object> body = Map.of("max_tokens", 2, "messages", List.of(
+                Map.of("role", "system", "content", "You are the timetable desk of a ferry line " + System.nanoTime()
+                        + ": answer with departure times only, in 24-hour notation, one per line."),
+                Map.of("role", "user", "content", "When does the first boat leave on Saturday?")));
+        JsonNode first = JSON.readTree(post(body).asString()).get("usage");
+        assertEquals(0, first.at("/prompt_tokens_details/cached_tokens").asInt(), "a new prompt: nothing cached");
+        JsonNode again = JSON.readTree(post(body).asString()).get("usage");
+        assertSameUsageWithTheFirstsFullBlocksCached(first, again);
+        assertTrue(again.at("/prompt_tokens_details/cached_tokens").asInt() >= 32, again.toString());
+    }
+
+    /** The second of two requests with the same prompt: the same counts, and the first's full blocks of 16 cached. */
+    private static void assertSameUsageWithTheFirstsFullBlocksCached(JsonNode first, JsonNode second) {
+        int prompt = second.get("prompt_tokens").asInt();
+        assertEquals((prompt - 1) / 16 * 16, second.at("/prompt_tokens_details/cached_tokens").asInt(), second.toString());
+        ObjectNode a = first.deepCopy(), b = second.deepCopy();
+        assertEquals(a.without("prompt_tokens_details"), b.without("prompt_tokens_details"));
     }
 
     @Test
@@ -158,7 +180,7 @@ class ChatCompletionsApiTest {
         List<JsonNode> streamed = Sse.chunks(given().body(Map.of("prompt", ids, "max_tokens", 4, "temperature", 0, "stream", true,
                 "stream_options", Map.of("include_usage", true))).post("/v1/completions").then().statusCode(200).extract().asString());
         assertEquals(choice.get("text").asText(), Sse.text(streamed));
-        assertEquals(blocking.get("usage"), streamed.get(streamed.size() - 1).get("usage"));
+        assertSameUsageWithTheFirstsFullBlocksCached(blocking.get("usage"), streamed.get(streamed.size() - 1).get("usage"));
         assertEquals("length", streamed.get(streamed.size() - 2).get("choices").get(0).get("finish_reason").asText());
     }
 

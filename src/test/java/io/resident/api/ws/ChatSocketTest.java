@@ -160,6 +160,23 @@ class ChatSocketTest extends RunningChatApp {
     }
 
     @Test
+    void turnTwoReadsTurnOnesFullBlocksFromThePrefixCacheAndSaysSo() {
+        try (ChatClient chat = open()) {
+            String system = "You keep the minutes of a rowing club's committee: every decision in one numbered line, "
+                    + "names as given, no opinions. Session " + System.nanoTime() + ".";
+            chat.send(ChatClient.JSON.createObjectNode().put("type", "system").put("content", system).toString());
+            chat.next("system");
+            ChatClient.Reply first = chat.chat("The boathouse roof gets repaired in May.", options("max_tokens", 6));
+            int turnOne = first.end().at("/usage/promptTokens").asInt();
+            assertEquals(0, first.end().at("/usage/cachedTokens").asInt(), "a new system prompt: nothing cached");
+            ChatClient.Reply second = chat.chat("And the regatta moves to June.", options("max_tokens", 2));
+            int cached = second.end().at("/usage/cachedTokens").asInt();
+            assertTrue(turnOne >= 32 && cached >= turnOne / 16 * 16, cached + " of turn one's " + turnOne + " prompt tokens cached");
+            assertTrue(cached < second.end().at("/usage/promptTokens").asInt());
+        }
+    }
+
+    @Test
     void theSystemPromptOpensEveryPromptOutsideTheWindow() {
         try (ChatClient chat = open()) {
             chat.send("{\"type\":\"system\",\"content\":\"Answer in French.\"}");
