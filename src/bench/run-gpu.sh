@@ -3,7 +3,9 @@
 # same measurements for each shape in one run, the comparison tables, and optionally the time from start to
 # ready of the service on a checkpoint directory. DJL must find the host's libtorch and a JNI library built for
 # it (PYTORCH_LIBRARY_PATH, PYTORCH_VERSION, PYTORCH_FLAVOR, DJL_CACHE_DIR; see docs/benchmarks.md). Writes a
-# JSON per shape and library, comparison.md and run.log into OUT_DIR.
+# JSON per shape and library, comparison.md and run.log into OUT_DIR. resident's run also measures the KV cache (a
+# 10-turn chat to 6k tokens with and without the prefix cache, 64 chats of up to 8k in the memory of 16 full
+# contexts, a prompt as long as the context); transformers has no counterpart of those.
 #
 #   bench/run-gpu.sh OUT_DIR [--shapes "chatglm3-6b qwen2.5-7b"] [--checkpoint DIR] [--quick]
 set -euo pipefail
@@ -13,11 +15,13 @@ mkdir -p "$out"
 shapes="chatglm3-6b qwen2.5-0.5b qwen2.5-7b llama-3.1-8b"
 checkpoint=""
 sizes=()
+kv_sizes=()
 while [ $# -gt 0 ]; do
   case $1 in
     --shapes) shapes=$2; shift 2 ;;
     --checkpoint) checkpoint=$2; shift 2 ;;
-    --quick) sizes=(--prompts 128,2048 --batches 1,8 --streams 1,8 --tokens 32 --decode-steps 16); shift ;;
+    --quick) sizes=(--prompts 128,2048 --batches 1,8 --streams 1,8 --tokens 32 --decode-steps 16)
+             kv_sizes=(--chat-turns 4 --chat-history 2000 --pool-chats 16 --pool-slots 4); shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -29,7 +33,7 @@ pairs=()
 for shape in $shapes; do
   echo "== resident: $shape"
   "${java[@]}" -cp "$classpath" io.resident.bench.ServingBenchmark --shape "$shape" --device cuda --dtype float16 \
-      "${sizes[@]}" --json "$out/resident-$shape.json" 2>&1 | grep -v ' INFO ' | tee -a "$out/run.log"
+      "${sizes[@]}" "${kv_sizes[@]}" --json "$out/resident-$shape.json" 2>&1 | grep -v ' INFO ' | tee -a "$out/run.log"
   echo "== transformers: $shape"
   python3 "$root/bench/transformers_bench.py" --shape "$shape" --shapes "$root/bench/classes/io/resident/bench" \
       "${sizes[@]}" --json "$out/hf-$shape.json" >> "$out/run.log" 2>&1 || { tail -20 "$out/run.log"; continue; }

@@ -12,6 +12,7 @@ import io.resident.engine.DemoModel;
 import io.resident.engine.Engine;
 import io.resident.engine.EngineMetrics;
 import io.resident.engine.EngineOptions;
+import io.resident.engine.ForwardingModel;
 import io.resident.engine.Generation;
 import io.resident.engine.GenerationRequest;
 import io.resident.engine.SamplingParams;
@@ -38,11 +39,14 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * How fast resident serves a model: load to ready, time to first token by prompt length, the model's decode step
- * by batch size, and aggregate tokens/s by concurrent streams through the engine, plus peak device memory. Prints
- * a table and writes the figures as JSON.
+ * by batch size, aggregate tokens/s by concurrent streams through the engine, a chat whose history grows turn by
+ * turn (time to first token per turn, with the prefix cache and without), many chats of mixed lengths in a KV-cache
+ * pool of a few full contexts, and a prompt as long as the context, plus peak device memory. Prints a table and
+ * writes the figures as JSON.
  *
  * <pre>
  * java -cp ... io.resident.bench.ServingBenchmark --shape chatglm3-6b --device cuda --dtype float16 --json out.json
@@ -53,18 +57,21 @@ import java.util.concurrent.Future;
  *
  * Options and defaults: --prompts 128,2048,8192 (time to first token), --batches 1,8,32 (decode steps),
  * --streams 1,8,32,64, --tokens 128 and --stream-prompt 128 (each stream's reply and prompt), --prefill-chunk 2048,
- * --decode-steps 128, --device auto, --dtype auto, --json FILE. A model directory without tokenizer files (a test
- * fixture) streams its text through Qwen3's tokenizer.
+ * --decode-steps 128, --device auto, --dtype auto, --json FILE; --chat-turns 10 and --chat-history 6000 (turns of a
+ * chat and the history they reach, each reply 128 tokens), --pool-chats 64, --pool-slots 16 and --pool-context 8192
+ * (chats of up to a context each, at once, in a pool of that many full contexts); 0 turns or chats skips one. A model
+ * directory without tokenizer files (a test fixture) streams its text through Qwen3's tokenizer.
  *
  * A named shape (chatglm3-6b, qwen2.5-0.5b, qwen2.5-7b, llama-3.1-8b) is built with seeded random weights; replies
  * then never end early, since every stream is given exactly --tokens tokens (end-of-sequence ids are ignored, as
- * vLLM's benchmarks do). Prompts are random ids, so no prefix is shared between requests.
+ * vLLM's benchmarks do). Prompts are random ids, so no prefix is shared between requests but a chat's turns.
  */
 public final class ServingBenchmark {
 
     /** One run's settings, from the command line. */
     record Options(String shape, Path model, String device, String dtype, List<Integer> prompts, List<Integer> batches,
-            List<Integer> streams, int tokens, int streamPrompt, int prefillChunk, int decodeSteps, Path json) {
+            List<Integer> streams, int tokens, int streamPrompt, int prefillChunk, int decodeSteps, int chatTurns,
+            int chatHistory, int poolChats, int poolSlots, int poolContext, Path json) {
 
         static Options parse(String[] args) {
             Map<String, String> a = new LinkedHashMap<>();
@@ -84,6 +91,9 @@ public final class ServingBenchmark {
                     Integer.parseInt(a.getOrDefault("stream-prompt", "128")),
                     Integer.parseInt(a.getOrDefault("prefill-chunk", "2048")),
                     Integer.parseInt(a.getOrDefault("decode-steps", "128")),
+                    Integer.parseInt(a.getOrDefault("chat-turns", "10")), Integer.parseInt(a.getOrDefault("chat-history", "6000")),
+                    Integer.parseInt(a.getOrDefault("pool-chats", "64")), Integer.parseInt(a.getOrDefault("pool-slots", "16")),
+                    Integer.parseInt(a.getOrDefault("pool-context", "8192")),
                     a.containsKey("json") ? Path.of(a.get("json")) : null);
         }
 
@@ -94,6 +104,8 @@ public final class ServingBenchmark {
 
     /** Decode steps run before the timed ones. */
     static final int DECODE_WARMUP = 4;
+    /** Tokens of each reply in the chat measurement. */
+    static final int CHAT_REPLY = 128;
 
     private final Options options;
     private final Random random = new Random(7);
@@ -115,13 +127,15 @@ public final class ServingBenchmark {
     }
 
     private Map<String, Object> run() throws Exception {
-        int slots = Math.max(max(options.batches()), max(options.streams()));
+        int slots = Math.max(Math.max(max(options.batches()), max(options.streams())), options.poolSlots());
         long started = System.nanoTime();
-        int context = Math.max(max(options.prompts()) + 1,
-                options.streamPrompt() + Math.max(options.tokens(), DECODE_WARMUP + options.decodeSteps()) + 1);
+        int context = Math.max(Math.max(max(options.prompts()) + 1,
+                options.streamPrompt() + Math.max(options.tokens(), DECODE_WARMUP + options.decodeSteps()) + 1),
+                Math.max(options.chatHistory() + CHAT_REPLY + 1, options.poolContext()));
+        // without the prefix cache, as its prompts share nothing and decodeSteps writes the model's blocks directly
         try (Shapes.Loaded loaded = Shapes.load(options, slots, context);
                 Engine engine = new Engine(loaded.model(), loaded.tokenizer(),
-                        new EngineOptions(max(options.streams()), max(options.streams()), Duration.ofMinutes(10), options.prefillChunk(), true),
+                        new EngineOptions(max(options.streams()), max(options.streams()), Duration.ofMinutes(10), options.prefillChunk(), false),
                         EngineMetrics.NONE)) {
             CausalLM model = loaded.model();
             engine.generate(new GenerationRequest(randomIds(model.config(), 8), SamplingParams.greedy(1)));
@@ -144,6 +158,13 @@ public final class ServingBenchmark {
             report.put("decode_ms_per_step", decodeSteps(model, loaded.device()));
             report.put("native_op_us", nativeOpMicros(loaded.device(), c.hiddenSize()));
             report.put("streams", streams(engine, c, loaded.device()));
+            report.put("prompt_as_long_as_the_context", longPrompt(engine, c, loaded.device()));
+            if (options.chatTurns() > 0) {
+                report.put("chat", chat(model, loaded.tokenizer(), loaded.device()));
+            }
+            if (options.poolChats() > 0) {
+                report.put("pooled_chats", pooledChats(model, loaded.tokenizer(), loaded.device()));
+            }
             report.put("peak_device_memory_bytes", peakDeviceBytes);
             return report;
         }
@@ -248,6 +269,122 @@ public final class ServingBenchmark {
         return out;
     }
 
+    /** One prompt of the context's length less one, then one token more than the context: served, then refused. */
+    private Map<String, Object> longPrompt(Engine engine, ModelConfig c, Device device) throws InterruptedException {
+        int length = engine.maxContext() - 1;
+        Generation g = engine.generate(new GenerationRequest(randomIds(c, length), SamplingParams.greedy(1)));
+        sampleMemory(device);
+        String longer;
+        try {
+            engine.submit(new GenerationRequest(randomIds(c, length + 1), SamplingParams.greedy(1)));
+            longer = "admitted";
+        } catch (IllegalArgumentException e) {
+            longer = "refused";
+        }
+        return Map.of("tokens", length, "time_to_first_token_ms", round(g.done().timeToFirstToken().toNanos() / 1e6),
+                "one_more_token", longer, "engine_after", engine.health().state().toString());
+    }
+
+    /**
+     * One chat, --chat-turns turns of a user message and a CHAT_REPLY-token reply whose history reaches --chat-history
+     * tokens: each turn's prompt is the last one, its reply and a new message. Time to first token per turn, on an
+     * engine with the prefix cache and on one without.
+     */
+    private Map<String, Object> chat(CausalLM model, Tokenizer tokenizer, Device device) throws InterruptedException {
+        Map<String, Object> out = new LinkedHashMap<>();
+        int message = Math.max(1, options.chatHistory() / options.chatTurns() - CHAT_REPLY);
+        SamplingParams reply = SamplingParams.builder().temperature(0).maxTokens(CHAT_REPLY).ignoreEos(true).build();
+        for (boolean cached : new boolean[] {true, false}) {
+            Random ids = new Random(3);
+            List<Double> ttft = new ArrayList<>();
+            int[] history = new int[0];
+            int lastCached = 0;
+            try (Engine engine = new Engine(model, tokenizer,
+                    new EngineOptions(1, 1, Duration.ofMinutes(10), options.prefillChunk(), cached), EngineMetrics.NONE)) {
+                for (int turn = 0; turn < options.chatTurns(); turn++) {
+                    int[] prompt = concat(history, randomIds(model.config(), message, ids));
+                    Generation g = engine.generate(new GenerationRequest(prompt, reply));
+                    ttft.add(round(g.done().timeToFirstToken().toNanos() / 1e6));
+                    lastCached = g.done().cachedTokens();
+                    history = concat(prompt, g.tokenIds());
+                }
+            }
+            sampleMemory(device);
+            out.put(cached ? "prefix_cache" : "no_prefix_cache", Map.of("ttft_ms_by_turn", ttft,
+                    "last_prompt_tokens", history.length - CHAT_REPLY, "last_cached_tokens", lastCached,
+                    "last_over_first", round(ttft.getLast() / ttft.getFirst())));
+        }
+        return out;
+    }
+
+    /**
+     * --pool-chats chats at once, their prompts from 256 tokens up to a --pool-context context (a cubic spread: most
+     * short, a few long), each --tokens tokens, in a KV-cache pool of --pool-slots full contexts: what the slot cache
+     * served as --pool-slots slots. Every chat must end its reply; preemptions and the peak block use are counted.
+     */
+    private Map<String, Object> pooledChats(CausalLM model, Tokenizer tokenizer, Device device) throws Exception {
+        int n = options.poolChats();
+        int blocks = options.poolSlots() * ((options.poolContext() + model.blockSize() - 1) / model.blockSize());
+        CausalLM pool = new ForwardingModel(model) {
+            @Override
+            protected void beforeStep(List<Segment> segments) {}
+
+            @Override
+            public int blocks() {
+                return blocks; // the engine hands out only the first ones
+            }
+        };
+        AtomicInteger preemptions = new AtomicInteger();
+        EngineMetrics counting = new EngineMetrics() {
+            @Override
+            public void preempted() {
+                preemptions.incrementAndGet();
+            }
+        };
+        SamplingParams params = SamplingParams.builder().temperature(0).maxTokens(options.tokens()).ignoreEos(true).build();
+        int longest = Math.min(options.poolContext(), model.maxContext()) - options.tokens() - 1;
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            prompts.add(randomIds(model.config(),
+                    Math.min(longest, 256 + (int) ((longest - 256) * Math.pow(i / Math.max(1.0, n - 1), 3)))));
+        }
+        try (Engine engine = new Engine(pool, tokenizer,
+                new EngineOptions(n, n, Duration.ofMinutes(10), options.prefillChunk(), false), counting)) {
+            List<Callable<Generation>> calls = prompts.stream()
+                    .<Callable<Generation>>map(prompt -> () -> engine.generate(new GenerationRequest(prompt, params))).toList();
+            AtomicInteger peak = new AtomicInteger();
+            long begin = System.nanoTime();
+            List<Generation> replies = new ArrayList<>();
+            try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                Future<?> sampler = threads.submit(() -> {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        peak.accumulateAndGet(engine.stats().kvBlocksUsed(), Math::max);
+                        Thread.sleep(5);
+                    }
+                    return null;
+                });
+                for (Future<Generation> f : threads.invokeAll(calls)) {
+                    replies.add(f.get());
+                }
+                sampler.cancel(true);
+            }
+            double seconds = (System.nanoTime() - begin) / 1e9;
+            sampleMemory(device);
+            long generated = replies.stream().mapToLong(g -> g.done().completionTokens()).sum();
+            return Map.of("chats", n, "pool_positions", (long) blocks * model.blockSize(),
+                    "prompt_tokens", prompts.stream().mapToLong(p -> p.length).sum(),
+                    "replies_completed", replies.stream().filter(g -> g.done().completionTokens() == options.tokens()).count(),
+                    "tokens_per_s", round(generated / seconds), "preemptions", preemptions.get(),
+                    "peak_block_use", round(peak.get() / (double) blocks));
+        }
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     private void sampleMemory(Device device) {
         if (device.isGpu()) {
             peakDeviceBytes = Math.max(peakDeviceBytes, CudaUtils.getGpuMemory(device).getCommitted());
@@ -256,6 +393,10 @@ public final class ServingBenchmark {
 
     /** Ids drawn away from the special tokens at either end of the vocabulary. */
     private int[] randomIds(ModelConfig c, int length) {
+        return randomIds(c, length, random);
+    }
+
+    private static int[] randomIds(ModelConfig c, int length, Random random) {
         int[] ids = new int[length];
         for (int i = 0; i < length; i++) {
             ids[i] = 100 + random.nextInt(Math.min(c.vocabSize(), 60_000) - 200);
