@@ -4,6 +4,7 @@ import io.resident.api.ws.ServerFrames.Code;
 import io.resident.chat.ChatSession;
 import io.resident.chat.ContextOverflowException;
 import io.resident.chat.PromptBuilder;
+import io.resident.chat.SessionStoreUnavailableException;
 import io.resident.engine.EngineBusyException;
 import io.resident.engine.FinishReason;
 import io.resident.engine.GenerationEvent;
@@ -28,6 +29,7 @@ import org.jboss.logging.Logger;
 final class Turn implements Runnable {
 
     private static final Logger LOG = Logger.getLogger(Turn.class);
+    private static final long STORE_RETRY_MAX_MILLIS = 1000;
 
     private final ChatConnection chat;
     private final ChatSession session;
@@ -84,6 +86,9 @@ final class Turn implements Runnable {
         } catch (ContextOverflowException e) {
             chat.endTurn(this);
             chat.error(Code.CONTEXT_OVERFLOW, e.getMessage());
+        } catch (SessionStoreUnavailableException e) {
+            chat.endTurn(this);
+            chat.error(Code.BUSY, e.getMessage());
         } catch (EngineBusyException e) {
             chat.endTurn(this);
             chat.engineBusy(e.getMessage(), e.retryAfter());
@@ -175,12 +180,27 @@ final class Turn implements Runnable {
         }
     }
 
-    /** The turn's messages enter memory; returns the memory's size. */
+    /**
+     * The turn's messages enter memory; returns the memory's size. An answered turn is never dropped: while the session
+     * store is unreachable the write is tried again, and the done frame waits for it.
+     */
     private int remember(FinishReason reason, String reply) {
-        if (reason == FinishReason.CANCELLED && reply.isEmpty()) {
-            return session.size();
+        long backoffMillis = 100;
+        while (true) {
+            try {
+                return reason == FinishReason.CANCELLED && reply.isEmpty() ? session.size() : session.addTurn(content, reply);
+            } catch (SessionStoreUnavailableException e) {
+                if (backoffMillis == 100) {
+                    LOG.warnf("A reply of session %s waits for the session store: %s", session.id(), e.getMessage());
+                }
+                try {
+                    Thread.sleep(backoffMillis);
+                } catch (InterruptedException interrupted) {
+                    // a cancel's interrupt: the reply is over already, its memory still has to be written
+                }
+                backoffMillis = Math.min(2 * backoffMillis, STORE_RETRY_MAX_MILLIS);
+            }
         }
-        return session.addTurn(content, reply);
     }
 
     /** The turn is over before its last frame goes out, so that the client may start the next one at once. */
