@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.resident.ResidentConfig;
 import io.resident.engine.Engine;
 import io.resident.engine.EngineMetrics;
 import io.resident.engine.FinishReason;
@@ -28,7 +29,7 @@ public class ResidentMetrics implements EngineMetrics {
     private final Counter promptTokens;
     private final Counter generationTokens;
 
-    ResidentMetrics(MeterRegistry registry, Provider<ModelHolder> holder, GpuMemorySource gpu) {
+    ResidentMetrics(MeterRegistry registry, Provider<ModelHolder> holder, GpuMemorySource gpu, ResidentConfig config) {
         this.registry = registry;
         timeToFirstToken = histogram("resident.time.to.first.token", "From submission to a reply's first token");
         interTokenLatency = histogram("resident.inter.token.latency", "Between two tokens of one reply");
@@ -44,6 +45,9 @@ public class ResidentMetrics implements EngineMetrics {
                 .baseUnit("bytes").description("GPU memory in use on the model's device").register(registry);
         Gauge.builder("resident.gpu.memory.total", gpu, source -> source.read().map(r -> (double) r.total()).orElse(0.0))
                 .baseUnit("bytes").description("GPU memory of the model's device").register(registry);
+        // so that a dashboard draws the line readiness turns DOWN at
+        Gauge.builder("resident.gpu.memory.readiness.threshold", config, ResidentConfig::readinessVramThreshold)
+                .description("GPU memory used / total above which readiness turns DOWN").register(registry);
     }
 
     private Timer histogram(String name, String description) {
