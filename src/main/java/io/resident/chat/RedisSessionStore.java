@@ -4,13 +4,13 @@ import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.ChatMessageDeserializer;
 import dev.langchain4j.data.message.ChatMessageSerializer;
 import io.quarkus.redis.datasource.RedisDataSource;
-import io.quarkus.redis.datasource.pubsub.PubSubCommands.RedisSubscriber;
 import io.quarkus.redis.datasource.transactions.TransactionResult;
 import io.quarkus.redis.datasource.transactions.TransactionalRedisDataSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
@@ -29,22 +29,20 @@ final class RedisSessionStore implements SessionStore {
     static final String OPENED_CHANNEL = "resident:sessions:opened";
     private static final String SYSTEM_PROMPT = "systemPrompt";
     private static final String LAST_ACTIVE = "lastActive";
+    private static final Duration SUBSCRIBE_WITHIN = Duration.ofSeconds(30);
 
     private final RedisDataSource redis;
     private final Duration ttl;
     /** Tells this instance's announcements from the others'. */
     private final String instance = UUID.randomUUID().toString();
     private volatile Consumer<String> openedElsewhere = id -> {};
-    private volatile RedisSubscriber subscriber;
+    /** Whether the take-over channel is subscribed, or a subscription is under way. */
+    private final AtomicBoolean subscribed = new AtomicBoolean();
 
     RedisSessionStore(RedisDataSource redis, Duration idleTimeout) {
         this.redis = redis;
         this.ttl = idleTimeout;
-        try {
-            subscribe();
-        } catch (SessionStoreUnavailableException e) {
-            LOG.warnf("%s; the take-over channel is subscribed once it answers", e.getMessage());
-        }
+        subscribe();
     }
 
     static String metaKey(String id) {
@@ -142,9 +140,7 @@ final class RedisSessionStore implements SessionStore {
     @Override
     public String check() {
         call(() -> redis.execute("PING"));
-        if (subscriber == null) {
-            subscribe();
-        }
+        subscribe();
         return "redis";
     }
 
@@ -165,16 +161,23 @@ final class RedisSessionStore implements SessionStore {
         return result;
     }
 
-    private synchronized void subscribe() {
-        if (subscriber == null) {
-            subscriber = call(() -> redis.pubsub(String.class).subscribe(OPENED_CHANNEL, this::received,
-                    this::unsubscribed, failure -> unsubscribed()));
+    /** Subscribes the take-over channel unless it is or is being subscribed; never blocks. */
+    private void subscribe() {
+        if (subscribed.compareAndSet(false, true)) {
+            redis.getReactive().pubsub(String.class)
+                    .subscribe(OPENED_CHANNEL, this::received, this::unsubscribed, failure -> unsubscribed())
+                    .ifNoItem().after(SUBSCRIBE_WITHIN).fail()
+                    .subscribe().with(subscriber -> LOG.debug("Subscribed to the take-over channel"), failure -> {
+                        subscribed.set(false);
+                        LOG.warnf("The take-over channel is not subscribed (%s); the next check tries again", failure.toString());
+                    });
         }
     }
 
     private void unsubscribed() {
-        subscriber = null;
-        LOG.warn("The take-over channel's Redis connection ended; it is subscribed again once Redis answers");
+        if (subscribed.compareAndSet(true, false)) {
+            LOG.warn("The take-over channel's Redis connection ended; the next check subscribes it again");
+        }
     }
 
     private void received(String message) {

@@ -26,6 +26,7 @@ public class ResidentMetrics implements EngineMetrics {
     private final Timer interTokenLatency;
     private final Timer requestDuration;
     private final Timer queueWait;
+    private final Timer sessionStore;
     private final Counter promptTokens;
     private final Counter generationTokens;
 
@@ -35,6 +36,10 @@ public class ResidentMetrics implements EngineMetrics {
         interTokenLatency = histogram("resident.inter.token.latency", "Between two tokens of one reply");
         requestDuration = histogram("resident.request.duration", "From submission to a reply's end");
         queueWait = histogram("resident.queue.wait", "Waiting for a batch slot");
+        // loopback Redis answers in well under a millisecond: buckets from 50 µs
+        sessionStore = Timer.builder("resident.session.store.duration")
+                .description("A chat turn's reads and writes of its session in the session store").publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(50_000)).maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
         promptTokens = Counter.builder("resident.prompt.tokens").description("Prompt tokens prefilled").register(registry);
         generationTokens = Counter.builder("resident.generation.tokens").description("Tokens generated").register(registry);
         engineGauge(holder, "resident.requests.running", "Requests holding a batch slot", stats -> stats.running());
@@ -65,6 +70,11 @@ public class ResidentMetrics implements EngineMetrics {
     public void error(String cause) {
         Counter.builder("resident.request.errors").tag("cause", cause).description("Requests that ended in an error")
                 .register(registry).increment();
+    }
+
+    /** The time a finished chat turn spent reading and writing its session. */
+    public void sessionStore(Duration time) {
+        sessionStore.record(time);
     }
 
     @Override

@@ -15,6 +15,7 @@ import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -87,6 +88,25 @@ class RedisSessionStoreTest {
         assertEquals(new Message("user", "q last"), last.get(18));
         assertEquals(new Message("assistant", "a last"), last.get(19));
         assertEquals(window.subList(window.size() - 18, window.size()), last.subList(0, 18));
+    }
+
+    @Test
+    void aSessionOpenedByAnotherInstanceLeavesThisOne() throws Exception {
+        ChatSession session = sessions.open(null, "here").session();
+        List<String> closed = new CopyOnWriteArrayList<>();
+        sessions.onTakenElsewhere(closed::add);
+        RedisSessionStore elsewhere = new RedisSessionStore(redis, IDLE_TIMEOUT);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        // the announcement reaches this instance once its subscription is up (the readiness check makes sure of it)
+        while (closed.isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "no take-over arrived");
+            store.check();
+            elsewhere.announceOpened(session.id());
+            Thread.sleep(200);
+        }
+        assertEquals(List.of("here"), closed);
+        assertFalse(session.ownedBy("here"));
+        assertTrue(sessions.find(session.id()).isEmpty(), "the session is the other instance's now");
     }
 
     @Test

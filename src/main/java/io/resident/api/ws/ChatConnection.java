@@ -173,6 +173,11 @@ final class ChatConnection {
         send(ServerFrames.error(code, message));
     }
 
+    /** A finished turn's time in the session store. */
+    void storeTime(Duration time) {
+        metrics.sessionStore(time);
+    }
+
     /** The engine turned the reply away (it counted the error itself). */
     void engineBusy(String message, Duration retryAfter) {
         send(ServerFrames.busy(message, retryAfter));

@@ -42,6 +42,8 @@ final class Turn implements Runnable {
     private TokenStream stream;
     private boolean admitting;
     private boolean cancelled;
+    /** Time spent reading and writing the session (the store's share of the turn). */
+    private long storeNanos;
 
     Turn(ChatConnection chat, String content, SamplingParams params, StreamBuffer.Mode mode) {
         this.chat = chat;
@@ -75,8 +77,11 @@ final class Turn implements Runnable {
     @Override
     public void run() {
         try {
+            long reading = System.nanoTime();
+            ChatSession.Conversation conversation = session.conversation();
+            storeNanos = System.nanoTime() - reading;
             int[] prompt = new PromptBuilder(model.tokenizer(), model.maxContext())
-                    .build(session.conversation(), content, replyBudget()).ids();
+                    .build(conversation, content, replyBudget()).ids();
             TokenStream admitted = admit(prompt);
             if (admitted == null) {
                 finish(ServerFrames.cancelledBeforeStart(prompt.length, session.size()));
@@ -150,7 +155,10 @@ final class Turn implements Runnable {
                 case Done done -> {
                     reply.append(done.tail());
                     delta(events, buffer.push(done.tail()) + buffer.flush());
-                    finish(ServerFrames.done(done, remember(done.reason(), reply.toString())));
+                    long writing = System.nanoTime();
+                    int remembered = remember(done.reason(), reply.toString());
+                    chat.storeTime(Duration.ofNanos(storeNanos + System.nanoTime() - writing));
+                    finish(ServerFrames.done(done, remembered));
                     return;
                 }
                 case Error error -> {
