@@ -46,6 +46,15 @@ public interface ResidentConfig {
     @WithDefault("1m")
     Duration sessionSweepInterval();
 
+    /** Where chat sessions live: {@code memory} (this instance alone) or {@code redis} (every replica, at QUARKUS_REDIS_HOSTS). */
+    @WithDefault("memory")
+    SessionStoreKind sessionStore();
+
+    /** The session stores RESIDENT_SESSION_STORE names. */
+    enum SessionStoreKind {
+        MEMORY, REDIS
+    }
+
     /** Chat sessions held at once; when full, a new one displaces the longest-idle session without a connection. */
     @WithDefault("1000")
     int maxSessions();

@@ -9,10 +9,11 @@ import io.resident.tokenizer.Message;
 import java.util.List;
 
 /**
- * One conversation the server remembers: a langchain4j message window of the last {@code window} messages, and a
- * system prompt kept apart from it (it never counts against the window and is never evicted). At most one
- * connection owns a session at a time; a session without an owner is idle and expires after the idle timeout.
- * Thread-safe.
+ * One conversation the server remembers: a langchain4j message window of the last {@code window} messages over the
+ * {@link SessionStore}, and a system prompt kept apart from it (it never counts against the window and is never
+ * evicted). At most one connection of this instance owns a session at a time; a session without an owner is idle
+ * and expires after the idle timeout. Reads and writes of the memory go to the store and may throw
+ * {@link SessionStoreUnavailableException}. Thread-safe.
  */
 public final class ChatSession {
 
@@ -26,15 +27,16 @@ public final class ChatSession {
 
     private final String id;
     private final int window;
+    private final SessionStore store;
     private final ChatMemory memory;
-    private String systemPrompt;
     private String owner;
     private long lastActiveNanos;
 
-    ChatSession(String id, int window, long nowNanos) {
+    ChatSession(String id, int window, SessionStore store, long nowNanos) {
         this.id = id;
         this.window = window;
-        this.memory = MessageWindowChatMemory.builder().id(id).maxMessages(window).build();
+        this.store = store;
+        this.memory = MessageWindowChatMemory.builder().id(id).maxMessages(window).chatMemoryStore(store).build();
         this.lastActiveNanos = nowNanos;
     }
 
@@ -47,34 +49,35 @@ public final class ChatSession {
         return window;
     }
 
-    public synchronized Conversation conversation() {
-        return new Conversation(systemPrompt, memory.messages().stream().map(ChatSession::message).toList());
+    public Conversation conversation() {
+        return new Conversation(store.systemPrompt(id), memory.messages().stream().map(ChatSession::message).toList());
     }
 
     /** Messages in the window now. */
-    public synchronized int size() {
+    public int size() {
         return memory.messages().size();
     }
 
-    /** A finished turn enters the window (the oldest messages leave as needed); returns the window's size. */
-    public synchronized int addTurn(String user, String reply) {
-        memory.add(UserMessage.from(user));
-        memory.add(AiMessage.from(reply));
-        return memory.messages().size();
+    /**
+     * A finished turn enters the window in one write (the oldest messages leave as needed); returns the window's size.
+     * (ChatMemory.add would write the two messages one at a time.)
+     */
+    public int addTurn(String user, String reply) {
+        return store.appendTurn(id, UserMessage.from(user), AiMessage.from(reply), window);
     }
 
     /** Empties the window; the system prompt stays. */
-    public synchronized void clear() {
+    public void clear() {
         memory.clear();
     }
 
     /** Sets the system prompt; blank removes it. */
-    public synchronized void systemPrompt(String prompt) {
-        systemPrompt = prompt == null || prompt.isBlank() ? null : prompt;
+    public void systemPrompt(String prompt) {
+        store.systemPrompt(id, prompt == null || prompt.isBlank() ? null : prompt);
     }
 
-    public synchronized String systemPrompt() {
-        return systemPrompt;
+    public String systemPrompt() {
+        return store.systemPrompt(id);
     }
 
     /** Whether the connection with this id owns the session. */
@@ -101,6 +104,14 @@ public final class ChatSession {
             owner = null;
             lastActiveNanos = nowNanos;
         }
+    }
+
+    /** A connection elsewhere took the session: it has no owner here any more; returns the owner it had, or null. */
+    synchronized String takenElsewhere(long nowNanos) {
+        String previous = owner;
+        owner = null;
+        lastActiveNanos = nowNanos;
+        return previous;
     }
 
     synchronized boolean owned() {

@@ -7,17 +7,21 @@ import io.resident.ResidentConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
- * Every chat session the server holds, by id. A session lives while a connection owns it and for
- * RESIDENT_SESSION_IDLE_TIMEOUT after its last connection and activity; a scheduled sweep removes it then, memory
- * and all. At most RESIDENT_MAX_SESSIONS are held: a new one displaces the longest-idle session without a
- * connection, and is refused when every session has one.
+ * The chat sessions this instance serves, by id, over the {@link SessionStore}. In memory, a session lives while a
+ * connection owns it and for RESIDENT_SESSION_IDLE_TIMEOUT after its last connection and activity; a scheduled sweep
+ * removes it then, memory and all; at most RESIDENT_MAX_SESSIONS are held: a new one displaces the longest-idle
+ * session without a connection, and is refused when every session has one. In a shared store (Redis) every replica
+ * resumes every session, the store expires idle ones, and this instance holds only the sessions its connections own
+ * (the sweep keeps their TTL from running out while they are open).
  */
 @ApplicationScoped
 public class ChatSessions {
@@ -28,17 +32,20 @@ public class ChatSessions {
      * A session given to a connection.
      *
      * @param resumed       whether it is the session the client asked for, memory and all
-     * @param previousOwner the connection that owned it until now (the client reconnected before the old
-     *                      connection was noticed gone), or null
+     * @param previousOwner the connection of this instance that owned it until now (the client reconnected before the
+     *                      old connection was noticed gone), or null
      */
     public record Opened(ChatSession session, boolean resumed, String previousOwner) {}
 
     private final Map<String, ChatSession> sessions = new ConcurrentHashMap<>();
+    private final SessionStore store;
     private final int window;
     private final int maxSessions;
     private final long idleTimeoutNanos;
+    private volatile Consumer<String> takenElsewhere = connection -> {};
 
-    ChatSessions(ResidentConfig config, MeterRegistry registry) {
+    ChatSessions(ResidentConfig config, MeterRegistry registry, SessionStore store) {
+        this.store = store;
         this.window = config.memoryWindow();
         this.maxSessions = config.maxSessions();
         this.idleTimeoutNanos = config.sessionIdleTimeout().toNanos();
@@ -46,8 +53,10 @@ public class ChatSessions {
             throw new IllegalArgumentException("RESIDENT_MEMORY_WINDOW and RESIDENT_MAX_SESSIONS must be at least 1, were "
                     + window + " and " + maxSessions);
         }
+        store.onOpenedElsewhere(this::openedElsewhere);
         Gauge.builder("resident.sessions.active", sessions, Map::size)
-                .description("Chat sessions held: with an open connection or within their idle timeout").register(registry);
+                .description("Chat sessions this instance holds: with an open connection, or (in memory) within their idle timeout")
+                .register(registry);
     }
 
     /**
@@ -55,19 +64,34 @@ public class ChatSessions {
      *
      * @param requestedId  the session id the client sent, or null
      * @param connectionId the connection that will own the session
-     * @throws SessionLimitException RESIDENT_MAX_SESSIONS are held and every one has a connection
+     * @throws SessionLimitException            RESIDENT_MAX_SESSIONS are held and every one has a connection
+     * @throws SessionStoreUnavailableException the store cannot be reached
      */
-    public synchronized Opened open(String requestedId, String connectionId) {
+    public Opened open(String requestedId, String connectionId) {
+        boolean stored = requestedId != null && store.shared() && !sessions.containsKey(requestedId) && store.exists(requestedId);
+        Opened opened = attach(requestedId, stored, connectionId);
+        store.touch(opened.session().id());
+        if (opened.resumed()) {
+            store.announceOpened(opened.session().id());
+        }
+        return opened;
+    }
+
+    private synchronized Opened attach(String requestedId, boolean stored, String connectionId) {
         long now = System.nanoTime();
         ChatSession held = requestedId == null ? null : sessions.get(requestedId);
+        if (held == null && stored) {
+            held = new ChatSession(requestedId, window, store, now);
+            sessions.put(requestedId, held);
+        }
         if (held != null) {
             return new Opened(held, true, held.attach(connectionId, now));
         }
-        if (sessions.size() >= maxSessions) {
+        if (!store.shared() && sessions.size() >= maxSessions) {
             displaceIdlest(now);
         }
         // 122 random bits: the id is what entitles a client to the memory
-        ChatSession created = new ChatSession(UUID.randomUUID().toString(), window, now);
+        ChatSession created = new ChatSession(UUID.randomUUID().toString(), window, store, now);
         created.attach(connectionId, now);
         sessions.put(created.id(), created);
         return new Opened(created, false, null);
@@ -75,7 +99,23 @@ public class ChatSessions {
 
     /** The connection closed: its session starts to idle (unless another connection has resumed it since). */
     public void release(ChatSession session, String connectionId) {
-        session.detach(connectionId, System.nanoTime());
+        synchronized (this) {
+            session.detach(connectionId, System.nanoTime());
+            if (!store.shared() || session.owned()) {
+                return;
+            }
+            sessions.remove(session.id(), session);
+        }
+        try {
+            store.touch(session.id());
+        } catch (SessionStoreUnavailableException e) {
+            LOG.debugf("Session %s: its idle timeout runs from its last write: %s", session.id(), e.getMessage());
+        }
+    }
+
+    /** What runs, with the connection's id, when a connection of another instance opens a session one of ours owns. */
+    public void onTakenElsewhere(Consumer<String> connectionIds) {
+        takenElsewhere = connectionIds;
     }
 
     public Optional<ChatSession> find(String id) {
@@ -89,6 +129,10 @@ public class ChatSessions {
 
     @Scheduled(every = "${resident.session-sweep-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void sweep() {
+        if (store.shared()) {
+            keepOpenSessionsAlive();
+            return;
+        }
         int removed = removeIdle(System.nanoTime());
         if (removed > 0) {
             LOG.debugf("Removed %d idle chat sessions; %d held", removed, sessions.size());
@@ -97,9 +141,39 @@ public class ChatSessions {
 
     /** Removes the sessions idle for longer than the timeout; returns how many. */
     synchronized int removeIdle(long nowNanos) {
-        int before = sessions.size();
-        sessions.values().removeIf(s -> s.idleNanos(nowNanos) > idleTimeoutNanos);
-        return before - sessions.size();
+        List<ChatSession> idle = sessions.values().stream().filter(s -> s.idleNanos(nowNanos) > idleTimeoutNanos).toList();
+        idle.forEach(this::remove);
+        return idle.size();
+    }
+
+    /** The store's TTL would expire a session whose connection stays open but quiet: its clock restarts here. */
+    private void keepOpenSessionsAlive() {
+        try {
+            store.check();
+            sessions.keySet().forEach(store::touch);
+        } catch (SessionStoreUnavailableException e) {
+            LOG.debugf("Open sessions not kept alive: %s", e.getMessage());
+        }
+    }
+
+    private void openedElsewhere(String id) {
+        ChatSession held = sessions.get(id);
+        String owner;
+        synchronized (this) {
+            owner = held == null ? null : held.takenElsewhere(System.nanoTime());
+            if (held != null) {
+                sessions.remove(id, held);
+            }
+        }
+        if (owner != null) {
+            LOG.debugf("Session %s was opened on another instance: closing connection %s", id, owner);
+            takenElsewhere.accept(owner);
+        }
+    }
+
+    private void remove(ChatSession session) {
+        sessions.remove(session.id());
+        store.remove(session.id());
     }
 
     private void displaceIdlest(long now) {
@@ -108,7 +182,7 @@ public class ChatSessions {
                 .max(Comparator.comparingLong(s -> s.idleNanos(now)))
                 .orElseThrow(() -> new SessionLimitException("all " + maxSessions
                         + " chat sessions are in use by open connections; try again later"));
-        sessions.remove(idlest.id());
+        remove(idlest);
         LOG.debugf("Session limit of %d reached: displaced session %s, idle for %s", maxSessions, idlest.id(),
                 Duration.ofNanos(idlest.idleNanos(now)));
     }

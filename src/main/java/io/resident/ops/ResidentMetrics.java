@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.resident.ResidentConfig;
 import io.resident.engine.Engine;
 import io.resident.engine.EngineMetrics;
 import io.resident.engine.FinishReason;
@@ -25,18 +26,23 @@ public class ResidentMetrics implements EngineMetrics {
     private final Timer interTokenLatency;
     private final Timer requestDuration;
     private final Timer queueWait;
+    private final Timer sessionStore;
     private final Counter promptTokens;
     private final Counter generationTokens;
     private final Counter prefixCacheQueries;
     private final Counter prefixCacheHits;
     private final Counter preemptions;
 
-    ResidentMetrics(MeterRegistry registry, Provider<ModelHolder> holder, GpuMemorySource gpu) {
+    ResidentMetrics(MeterRegistry registry, Provider<ModelHolder> holder, GpuMemorySource gpu, ResidentConfig config) {
         this.registry = registry;
         timeToFirstToken = histogram("resident.time.to.first.token", "From submission to a reply's first token");
         interTokenLatency = histogram("resident.inter.token.latency", "Between two tokens of one reply");
         requestDuration = histogram("resident.request.duration", "From submission to a reply's end");
         queueWait = histogram("resident.queue.wait", "Waiting for a batch slot");
+        // loopback Redis answers in well under a millisecond: buckets from 50 µs
+        sessionStore = Timer.builder("resident.session.store.duration")
+                .description("A chat turn's reads and writes of its session in the session store").publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(50_000)).maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
         promptTokens = Counter.builder("resident.prompt.tokens").description("Prompt tokens prefilled").register(registry);
         generationTokens = Counter.builder("resident.generation.tokens").description("Tokens generated").register(registry);
         engineGauge(holder, "resident.requests.running", "Requests holding a batch slot", stats -> stats.running());
@@ -53,6 +59,9 @@ public class ResidentMetrics implements EngineMetrics {
                 .baseUnit("bytes").description("GPU memory in use on the model's device").register(registry);
         Gauge.builder("resident.gpu.memory.total", gpu, source -> source.read().map(r -> (double) r.total()).orElse(0.0))
                 .baseUnit("bytes").description("GPU memory of the model's device").register(registry);
+        // so that a dashboard draws the line readiness turns DOWN at
+        Gauge.builder("resident.gpu.memory.readiness.threshold", config, ResidentConfig::readinessVramThreshold)
+                .description("GPU memory used / total above which readiness turns DOWN").register(registry);
     }
 
     private Timer histogram(String name, String description) {
@@ -70,6 +79,11 @@ public class ResidentMetrics implements EngineMetrics {
     public void error(String cause) {
         Counter.builder("resident.request.errors").tag("cause", cause).description("Requests that ended in an error")
                 .register(registry).increment();
+    }
+
+    /** The time a finished chat turn spent reading and writing its session. */
+    public void sessionStore(Duration time) {
+        sessionStore.record(time);
     }
 
     @Override

@@ -26,7 +26,7 @@ class ChatSessionsTest {
     private ChatSessions sessions(Map<String, String> settings) {
         SmallRyeConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(ResidentConfig.class)
                 .withDefaultValues(settings).build();
-        return new ChatSessions(config.getConfigMapping(ResidentConfig.class), registry);
+        return new ChatSessions(config.getConfigMapping(ResidentConfig.class), registry, new InMemorySessionStore());
     }
 
     @Test

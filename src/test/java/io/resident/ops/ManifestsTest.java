@@ -24,17 +24,20 @@ import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.lang.reflect.Method;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -82,25 +85,30 @@ class ManifestsTest {
                 assertEquals(List.of(), unknown, entry.getKey() + ": fields the Kubernetes model does not know");
             }
         }
-        // Only the kustomization and the CRD-based ServiceMonitor are outside the core model.
-        assertEquals(Set.of(Path.of("kustomization.yaml"), Path.of("optional/servicemonitor.yaml")),
+        // Only the kustomizations and the CRD-based optional manifests are outside the core model (CUSTOM checks those).
+        assertEquals(Set.of(Path.of("kustomization.yaml"), Path.of("redis/kustomization.yaml"), Path.of("optional/servicemonitor.yaml"),
+                Path.of("optional/inferencepool.yaml"), Path.of("optional/keda-scaledobject.yaml")),
                 manifests.entrySet().stream().filter(e -> e.getValue() instanceof GenericKubernetesResource)
                         .map(Map.Entry::getKey).collect(Collectors.toSet()));
     }
 
     @Test
     void kustomizationListsEveryManifestOfTheBaseAndNothingElse() throws IOException {
-        GenericKubernetesResource kustomization = (GenericKubernetesResource) manifests.get(Path.of("kustomization.yaml"));
-        @SuppressWarnings("unchecked")
-        List<String> listed = (List<String>) kustomization.getAdditionalProperties().get("resources");
-        Set<String> base;
-        try (Stream<Path> files = Files.list(K8S)) {
-            base = files.map(f -> f.getFileName().toString())
-                    .filter(n -> n.endsWith(".yaml") && !n.equals("kustomization.yaml"))
-                    .collect(Collectors.toCollection(TreeSet::new));
+        for (Path dir : List.of(K8S, K8S.resolve("redis"))) {
+            GenericKubernetesResource kustomization = (GenericKubernetesResource) manifests.get(K8S.relativize(dir.resolve("kustomization.yaml")));
+            @SuppressWarnings("unchecked")
+            List<String> listed = (List<String>) kustomization.getAdditionalProperties().get("resources");
+            Set<String> base;
+            try (Stream<Path> files = Files.list(dir)) {
+                // the base takes the Redis folder whole, through its own kustomization
+                base = files.filter(f -> f.toString().endsWith(".yaml") ? !f.endsWith("kustomization.yaml")
+                                : Files.exists(f.resolve("kustomization.yaml")))
+                        .map(f -> f.getFileName().toString())
+                        .collect(Collectors.toCollection(TreeSet::new));
+            }
+            assertEquals(base, new TreeSet<>(listed), dir.toString());
+            assertEquals(listed.size(), new HashSet<>(listed).size(), "no file listed twice");
         }
-        assertEquals(base, new TreeSet<>(listed));
-        assertEquals(listed.size(), new HashSet<>(listed).size(), "no file listed twice");
     }
 
     @Test
@@ -179,14 +187,84 @@ class ManifestsTest {
     }
 
     @Test
-    void serviceReachesTheAppPortWithClientIpAffinityForWebSockets() {
-        Service service = only(Service.class);
+    void serviceReachesTheAppPortWithoutAffinitySinceSessionsLiveInRedis() {
+        Service service = service("resident");
         assertTrue(podLabels().entrySet().containsAll(service.getSpec().getSelector().entrySet()));
         ServicePort port = service.getSpec().getPorts().get(0);
         assertEquals(app.port(), containerPort(port.getTargetPort()));
-        assertEquals("ClientIP", service.getSpec().getSessionAffinity());
-        assertTrue(service.getSpec().getSessionAffinityConfig().getClientIP().getTimeoutSeconds() >= 3600,
-                "affinity must outlive a chat session");
+        assertEquals("redis", configMap().getData().get("RESIDENT_SESSION_STORE"));
+        assertEquals("None", service.getSpec().getSessionAffinity(), "any pod resumes any session");
+        assertEquals("true", configMap().getData().get("QUARKUS_HTTP_PROXY_PROXY_ADDRESS_FORWARDING"),
+                "behind an ingress, per-client limits count the forwarded client");
+    }
+
+    @Test
+    void redisIsAStatefulSetWithItsAppendOnlyFileOnAVolumeAtTheConfigMapsAddress() {
+        StatefulSet redis = only(StatefulSet.class);
+        Service service = service(redis.getSpec().getServiceName());
+        URI hosts = URI.create(configMap().getData().get("QUARKUS_REDIS_HOSTS"));
+        assertEquals("redis", hosts.getScheme());
+        assertEquals(service.getMetadata().getName(), hosts.getHost());
+        ServicePort port = service.getSpec().getPorts().get(0);
+        assertEquals(hosts.getPort(), port.getPort());
+
+        Map<String, String> podLabels = redis.getSpec().getTemplate().getMetadata().getLabels();
+        assertEquals(redis.getSpec().getSelector().getMatchLabels(), service.getSpec().getSelector());
+        assertTrue(podLabels.entrySet().containsAll(service.getSpec().getSelector().entrySet()));
+        assertFalse(podLabels.entrySet().containsAll(service("resident").getSpec().getSelector().entrySet()),
+                "the app's Service must not reach Redis");
+        Container container = redis.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertEquals(port.getTargetPort().getStrVal(), container.getPorts().get(0).getName());
+        List<String> args = container.getArgs();
+        assertEquals("yes", args.get(args.indexOf("--appendonly") + 1), "sessions survive a restart of Redis");
+        assertEquals("volatile-lru", args.get(args.indexOf("--maxmemory-policy") + 1), "every session key has a TTL");
+        String dir = args.get(args.indexOf("--dir") + 1);
+        VolumeMount data = container.getVolumeMounts().stream().filter(m -> m.getMountPath().equals(dir)).findFirst().orElseThrow();
+        PersistentVolumeClaim claim = redis.getSpec().getVolumeClaimTemplates().get(0);
+        assertEquals(claim.getMetadata().getName(), data.getName());
+        assertEquals(List.of("ReadWriteOnce"), claim.getSpec().getAccessModes());
+        assertTrue(redis.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot());
+        assertTrue(container.getSecurityContext().getReadOnlyRootFilesystem());
+    }
+
+    @Test
+    void modelVolumeIsReadWriteOnceWhichEveryStorageClassOffers() {
+        assertEquals(List.of("ReadWriteOnce"), only(PersistentVolumeClaim.class).getSpec().getAccessModes());
+    }
+
+    @Test
+    void inferencePoolSelectsTheModelServersOnTheirPortWithAnEndpointPicker() {
+        Map<String, Object> pool = custom("optional/inferencepool.yaml", "inference.networking.k8s.io/v1", "InferencePool");
+        Map<String, Object> spec = map(pool.get("spec"));
+        assertEquals(Set.of("selector", "targetPorts", "endpointPickerRef"), spec.keySet());
+        Map<String, String> selector = stringMap(map(spec.get("selector")).get("matchLabels"));
+        assertEquals(deployment.getSpec().getSelector().getMatchLabels(), selector);
+        assertEquals(List.of(Map.of("number", app.port())), spec.get("targetPorts"));
+        Map<String, Object> picker = map(spec.get("endpointPickerRef"));
+        assertTrue(Set.of("group", "kind", "name", "port", "failureMode").containsAll(picker.keySet()), picker.toString());
+        assertTrue(Set.of("FailOpen", "FailClose").contains(picker.get("failureMode")));
+        assertTrue(map(picker.get("port")).get("number") instanceof Integer);
+    }
+
+    @Test
+    void kedaScalesTheDeploymentOnWaitingRequestsLikeTheHpa() {
+        Map<String, Object> scaled = custom("optional/keda-scaledobject.yaml", "keda.sh/v1alpha1", "ScaledObject");
+        Map<String, Object> spec = map(scaled.get("spec"));
+        assertTrue(Set.of("scaleTargetRef", "minReplicaCount", "maxReplicaCount", "cooldownPeriod", "pollingInterval",
+                "triggers").containsAll(spec.keySet()), spec.keySet().toString());
+        Map<String, Object> target = map(spec.get("scaleTargetRef"));
+        assertEquals("Deployment", target.get("kind"));
+        assertEquals(deployment.getMetadata().getName(), target.get("name"));
+        HorizontalPodAutoscaler hpa = only(HorizontalPodAutoscaler.class);
+        assertEquals(hpa.getSpec().getMinReplicas(), spec.get("minReplicaCount"));
+        assertEquals(hpa.getSpec().getMaxReplicas(), spec.get("maxReplicaCount"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> trigger = map(((List<Object>) spec.get("triggers")).get(0));
+        assertEquals("prometheus", trigger.get("type"));
+        Map<String, String> metadata = stringMap(trigger.get("metadata"));
+        assertTrue(metadata.get("query").contains(hpa.getSpec().getMetrics().get(0).getPods().getMetric().getName()));
+        assertEquals(hpa.getSpec().getMetrics().get(0).getPods().getTarget().getAverageValue(), new Quantity(metadata.get("threshold")));
+        assertTrue(metadata.get("serverAddress").startsWith("http"));
     }
 
     @Test
@@ -213,12 +291,18 @@ class ManifestsTest {
         assertEquals(app.metricsPath(), annotations.get("prometheus.io/path"));
         assertEquals(String.valueOf(app.port()), annotations.get("prometheus.io/port"));
 
-        GenericKubernetesResource monitor = (GenericKubernetesResource) manifests.get(Path.of("optional/servicemonitor.yaml"));
+        Map<String, Object> monitor = custom("optional/servicemonitor.yaml", "monitoring.coreos.com/v1", "ServiceMonitor");
         @SuppressWarnings("unchecked")
-        Map<String, Object> endpoint = ((List<Map<String, Object>>) ((Map<String, Object>) monitor
-                .getAdditionalProperties().get("spec")).get("endpoints")).get(0);
+        Map<String, Object> endpoint = ((List<Map<String, Object>>) map(monitor.get("spec")).get("endpoints")).get(0);
         assertEquals(app.metricsPath(), endpoint.get("path"));
-        assertTrue(only(Service.class).getSpec().getPorts().stream().anyMatch(p -> p.getName().equals(endpoint.get("port"))));
+        assertTrue(service("resident").getSpec().getPorts().stream().anyMatch(p -> p.getName().equals(endpoint.get("port"))));
+        Map<String, String> selector = stringMap(map(map(monitor.get("spec")).get("selector")).get("matchLabels"));
+        assertTrue(service("resident").getMetadata().getLabels().entrySet().containsAll(selector.entrySet()));
+        assertFalse(service("resident-redis").getMetadata().getLabels().entrySet().containsAll(selector.entrySet()),
+                "Redis has no /q/metrics");
+        // kube-prometheus-stack's default serviceMonitorSelector: the label release=<its Helm release>
+        assertEquals("kube-prometheus-stack",
+                stringMap(map(monitor.get("metadata")).get("labels")).get("release"));
     }
 
     private static void assertProbe(Probe probe, String path) {
@@ -247,6 +331,32 @@ class ManifestsTest {
 
     private static Map<String, String> podLabels() {
         return deployment.getSpec().getTemplate().getMetadata().getLabels();
+    }
+
+    private static Service service(String name) {
+        return manifests.values().stream().filter(Service.class::isInstance).map(Service.class::cast)
+                .filter(s -> s.getMetadata().getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no Service " + name));
+    }
+
+    /** A manifest of a custom resource as plain maps, after a check of its apiVersion and kind. */
+    private static Map<String, Object> custom(String file, String apiVersion, String kind) {
+        GenericKubernetesResource resource = (GenericKubernetesResource) manifests.get(Path.of(file));
+        assertEquals(apiVersion, resource.getApiVersion(), file);
+        assertEquals(kind, resource.getKind(), file);
+        Map<String, Object> fields = new HashMap<>(resource.getAdditionalProperties());
+        fields.put("metadata", Serialization.jsonMapper().convertValue(resource.getMetadata(), Map.class));
+        return fields;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> map(Object node) {
+        return (Map<String, Object>) node;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> stringMap(Object node) {
+        return (Map<String, String>) node;
     }
 
     private static ConfigMap configMap() {

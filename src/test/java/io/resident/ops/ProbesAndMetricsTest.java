@@ -53,9 +53,10 @@ class ProbesAndMetricsTest {
         assertEquals("RUNNING", check(live, "engine", "data.state"));
 
         JsonPath ready = health("/q/health/ready", 200);
-        for (String name : List.of("model", "engine", "gpu-memory")) {
+        for (String name : List.of("model", "engine", "gpu-memory", "session-store")) {
             assertEquals("UP", check(ready, name, "status"), name);
         }
+        assertEquals("memory", check(ready, "session-store", "data.store"), "sessions in memory unless Redis is asked for");
         assertEquals("none: the model runs on the CPU", check(ready, "gpu-memory", "data.gpu"));
         assertEquals("0.92", check(ready, "gpu-memory", "data.threshold"));
     }

@@ -8,6 +8,7 @@ import io.resident.api.ws.ClientFrame.Reset;
 import io.resident.api.ws.ClientFrame.SystemPrompt;
 import io.resident.api.ws.ServerFrames.Code;
 import io.resident.chat.ChatSession;
+import io.resident.chat.SessionStoreUnavailableException;
 import io.resident.engine.ServedModel;
 import io.resident.ops.ResidentMetrics;
 import java.time.Duration;
@@ -96,6 +97,8 @@ final class ChatConnection {
             }
         } catch (InvalidFrameException e) {
             error(Code.INVALID_REQUEST, e.getMessage());
+        } catch (SessionStoreUnavailableException e) {
+            error(Code.BUSY, e.getMessage());
         }
     }
 
@@ -168,6 +171,11 @@ final class ChatConnection {
     void error(Code code, String message) {
         metrics.error(code.wire());
         send(ServerFrames.error(code, message));
+    }
+
+    /** A finished turn's time in the session store. */
+    void storeTime(Duration time) {
+        metrics.sessionStore(time);
     }
 
     /** The engine turned the reply away (it counted the error itself). */

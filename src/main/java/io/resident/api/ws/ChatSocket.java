@@ -23,6 +23,7 @@ import io.resident.api.ApiKey;
 import io.resident.api.ws.ServerFrames.Code;
 import io.resident.chat.ChatSessions;
 import io.resident.chat.SessionLimitException;
+import io.resident.chat.SessionStoreUnavailableException;
 import io.resident.engine.ModelHolder;
 import io.resident.engine.ModelNotReadyException;
 import io.resident.engine.ServedModel;
@@ -76,6 +77,15 @@ public class ChatSocket {
         this.maxConnectionsPerClient = config.maxConnectionsPerClient();
         this.transportCap = TransportLimits.cap(config);
         this.behindProxy = behindProxy;
+        sessions.onTakenElsewhere(this::takenElsewhere);
+    }
+
+    /** A connection of another instance opened the session of this one: it closes (4000) once its reply has ended. */
+    private void takenElsewhere(String connectionId) {
+        ChatConnection taken = open.get(connectionId);
+        if (taken != null) {
+            Thread.ofVirtual().name("resident-chat-takeover").start(taken::takenOver);
+        }
     }
 
     /**
@@ -113,7 +123,7 @@ public class ChatSocket {
         try {
             model = holder.served();
             opened = sessions.open(first(query, "session"), connection.id());
-        } catch (ModelNotReadyException | SessionLimitException e) {
+        } catch (ModelNotReadyException | SessionLimitException | SessionStoreUnavailableException e) {
             releaseClient(client);
             refuse(connection, Code.BUSY, e.getMessage(), TRY_AGAIN_LATER);
             return;
@@ -124,8 +134,14 @@ public class ChatSocket {
         if (previous != null) {
             previous.takenOver();
         }
-        chat.send(ServerFrames.session(opened.session().conversation(), opened.session().id(), opened.resumed(),
-                model.id(), model.demo(), opened.session().window()));
+        try {
+            chat.send(ServerFrames.session(opened.session().conversation(), opened.session().id(), opened.resumed(),
+                    model.id(), model.demo(), opened.session().window()));
+        } catch (SessionStoreUnavailableException e) {
+            chat.error(Code.BUSY, e.getMessage());
+            chat.close(new CloseReason(TRY_AGAIN_LATER, Code.BUSY.wire()));
+            return;
+        }
         LOG.debugf("Chat connection %s from %s: session %s (%s)", connection.id(), client, opened.session().id(),
                 opened.resumed() ? "resumed" : "new");
     }

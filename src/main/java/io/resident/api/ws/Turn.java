@@ -4,6 +4,7 @@ import io.resident.api.ws.ServerFrames.Code;
 import io.resident.chat.ChatSession;
 import io.resident.chat.ContextOverflowException;
 import io.resident.chat.PromptBuilder;
+import io.resident.chat.SessionStoreUnavailableException;
 import io.resident.engine.EngineBusyException;
 import io.resident.engine.FinishReason;
 import io.resident.engine.GenerationEvent;
@@ -28,6 +29,7 @@ import org.jboss.logging.Logger;
 final class Turn implements Runnable {
 
     private static final Logger LOG = Logger.getLogger(Turn.class);
+    private static final long STORE_RETRY_MAX_MILLIS = 1000;
 
     private final ChatConnection chat;
     private final ChatSession session;
@@ -40,6 +42,8 @@ final class Turn implements Runnable {
     private TokenStream stream;
     private boolean admitting;
     private boolean cancelled;
+    /** Time spent reading and writing the session (the store's share of the turn). */
+    private long storeNanos;
 
     Turn(ChatConnection chat, String content, SamplingParams params, StreamBuffer.Mode mode) {
         this.chat = chat;
@@ -73,8 +77,11 @@ final class Turn implements Runnable {
     @Override
     public void run() {
         try {
+            long reading = System.nanoTime();
+            ChatSession.Conversation conversation = session.conversation();
+            storeNanos = System.nanoTime() - reading;
             int[] prompt = new PromptBuilder(model.tokenizer(), model.maxContext())
-                    .build(session.conversation(), content, replyBudget()).ids();
+                    .build(conversation, content, replyBudget()).ids();
             TokenStream admitted = admit(prompt);
             if (admitted == null) {
                 finish(ServerFrames.cancelledBeforeStart(prompt.length, session.size()));
@@ -84,6 +91,9 @@ final class Turn implements Runnable {
         } catch (ContextOverflowException e) {
             chat.endTurn(this);
             chat.error(Code.CONTEXT_OVERFLOW, e.getMessage());
+        } catch (SessionStoreUnavailableException e) {
+            chat.endTurn(this);
+            chat.error(Code.BUSY, e.getMessage());
         } catch (EngineBusyException e) {
             chat.endTurn(this);
             chat.engineBusy(e.getMessage(), e.retryAfter());
@@ -145,7 +155,10 @@ final class Turn implements Runnable {
                 case Done done -> {
                     reply.append(done.tail());
                     delta(events, buffer.push(done.tail()) + buffer.flush());
-                    finish(ServerFrames.done(done, remember(done.reason(), reply.toString())));
+                    long writing = System.nanoTime();
+                    int remembered = remember(done.reason(), reply.toString());
+                    chat.storeTime(Duration.ofNanos(storeNanos + System.nanoTime() - writing));
+                    finish(ServerFrames.done(done, remembered));
                     return;
                 }
                 case Error error -> {
@@ -175,12 +188,27 @@ final class Turn implements Runnable {
         }
     }
 
-    /** The turn's messages enter memory; returns the memory's size. */
+    /**
+     * The turn's messages enter memory; returns the memory's size. An answered turn is never dropped: while the session
+     * store is unreachable the write is tried again, and the done frame waits for it.
+     */
     private int remember(FinishReason reason, String reply) {
-        if (reason == FinishReason.CANCELLED && reply.isEmpty()) {
-            return session.size();
+        long backoffMillis = 100;
+        while (true) {
+            try {
+                return reason == FinishReason.CANCELLED && reply.isEmpty() ? session.size() : session.addTurn(content, reply);
+            } catch (SessionStoreUnavailableException e) {
+                if (backoffMillis == 100) {
+                    LOG.warnf("A reply of session %s waits for the session store: %s", session.id(), e.getMessage());
+                }
+                try {
+                    Thread.sleep(backoffMillis);
+                } catch (InterruptedException interrupted) {
+                    // a cancel's interrupt: the reply is over already, its memory still has to be written
+                }
+                backoffMillis = Math.min(2 * backoffMillis, STORE_RETRY_MAX_MILLIS);
+            }
         }
-        return session.addTurn(content, reply);
     }
 
     /** The turn is over before its last frame goes out, so that the client may start the next one at once. */
