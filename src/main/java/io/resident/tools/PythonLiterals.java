@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.math.BigDecimal;
 import java.math.BigInteger;
 
 /**
@@ -155,7 +154,7 @@ public final class PythonLiterals {
             }
             String text = s.substring(start, at).replace("_", "");
             try {
-                return text.matches("[+-]?\\d+") ? NODES.numberNode(new BigInteger(text)) : NODES.numberNode(new BigDecimal(text));
+                return text.matches("[+-]?\\d+") ? NODES.numberNode(new BigInteger(text)) : NODES.numberNode(Double.parseDouble(text));
             } catch (NumberFormatException e) {
                 throw error("expected a value");
             }
