@@ -42,15 +42,18 @@ final class HfTokenizer implements Tokenizer {
     private final Map<String, Object> specialTokenTexts;
     private final Set<Integer> specialIds;
     private final Set<Integer> stopIds;
+    private final Path file;
+    private byte[][] tokenBytes;
 
     private HfTokenizer(HuggingFaceTokenizer withSpecials, HuggingFaceTokenizer plain, JinjaTemplate template,
-                        Map<String, Object> specialTokenTexts, Set<Integer> specialIds, Set<Integer> stopIds) {
+                        Map<String, Object> specialTokenTexts, Set<Integer> specialIds, Set<Integer> stopIds, Path file) {
         this.withSpecials = withSpecials;
         this.plain = plain;
         this.template = template;
         this.specialTokenTexts = specialTokenTexts;
         this.specialIds = specialIds;
         this.stopIds = stopIds;
+        this.file = file;
     }
 
     static HfTokenizer load(Path dir, Set<Integer> configEosIds) {
@@ -79,7 +82,7 @@ final class HfTokenizer implements Tokenizer {
             throw new TokenizerLoadException(dir + " names no eos token (config.json, generation_config.json or tokenizer_config.json)");
         }
         return new HfTokenizer(djl(added.json, file), djl(added.withoutSpecials(file), file), template, specialTokenTexts,
-                Set.copyOf(added.specialIds), Set.copyOf(stops));
+                Set.copyOf(added.specialIds), Set.copyOf(stops), file);
     }
 
     /** tokenizer.json's added tokens and where its added_tokens and model.vocab sit, read without a tree of the vocabulary. */
@@ -273,6 +276,25 @@ final class HfTokenizer implements Tokenizer {
     @Override
     public String tokenText(int id) {
         return specialIds.contains(id) ? "" : withSpecials.decode(new long[] {id}, false);
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        byte[][] all = vocabularyBytes();
+        return id < all.length ? all[id] : null;
+    }
+
+    @Override
+    public int vocabularySize() {
+        return vocabularyBytes().length;
+    }
+
+    /** Read at the first use: only constrained output needs it. */
+    private synchronized byte[][] vocabularyBytes() {
+        if (tokenBytes == null) {
+            tokenBytes = HfVocabulary.read(file);
+        }
+        return tokenBytes;
     }
 
     @Override
