@@ -143,6 +143,16 @@ final class ChatGlm3Tokenizer implements Tokenizer {
         return sp.piece(id).replace(SentencePieceModel.SPACE, ' ');
     }
 
+    @Override
+    public byte[] tokenBytes(int id) {
+        return isText(id) ? sp.pieceBytes(id) : null;
+    }
+
+    @Override
+    public int vocabularySize() {
+        return sp.size();
+    }
+
     /**
      * A reply's text as chat() returns it: the model opens each reply with its metadata line, empty for a plain answer
      * (a "\n" right after <|assistant|>); that line and the whitespace before the content are left out, as chat()'s

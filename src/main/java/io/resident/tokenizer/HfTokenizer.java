@@ -50,10 +50,12 @@ final class HfTokenizer implements Tokenizer {
     private final Set<Integer> stopIds;
     private final Optional<ToolFormat> toolFormat;
     private final Map<Integer, String> toolMarkup;
+    private final Path file;
+    private byte[][] tokenBytes;
 
     private HfTokenizer(HuggingFaceTokenizer withSpecials, HuggingFaceTokenizer plain, JinjaTemplate template,
                         Map<String, Object> specialTokenTexts, Set<Integer> specialIds, Set<Integer> stopIds,
-                        Optional<ToolFormat> toolFormat, Map<Integer, String> toolMarkup) {
+                        Optional<ToolFormat> toolFormat, Map<Integer, String> toolMarkup, Path file) {
         this.withSpecials = withSpecials;
         this.plain = plain;
         this.template = template;
@@ -62,6 +64,7 @@ final class HfTokenizer implements Tokenizer {
         this.stopIds = stopIds;
         this.toolFormat = toolFormat;
         this.toolMarkup = toolMarkup;
+        this.file = file;
     }
 
     static HfTokenizer load(Path dir, Set<Integer> configEosIds) {
@@ -94,7 +97,7 @@ final class HfTokenizer implements Tokenizer {
         TOOL_MARKUP.stream().filter(t -> added.ids.containsKey(t) && added.specialIds.contains(added.ids.get(t)))
                 .forEach(t -> toolMarkup.put(added.ids.get(t), t));
         return new HfTokenizer(djl(added.json, file), djl(added.withoutSpecials(file), file), template, specialTokenTexts,
-                Set.copyOf(added.specialIds), Set.copyOf(stops), toolFormat(source), Map.copyOf(toolMarkup));
+                Set.copyOf(added.specialIds), Set.copyOf(stops), toolFormat(source), Map.copyOf(toolMarkup), file);
     }
 
     /** The call format a template teaches its model, told by the markup it writes; none for a template without tools. */
@@ -351,6 +354,25 @@ final class HfTokenizer implements Tokenizer {
     @Override
     public String tokenText(int id) {
         return specialIds.contains(id) ? "" : withSpecials.decode(new long[] {id}, false);
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        byte[][] all = vocabularyBytes();
+        return id < all.length ? all[id] : null;
+    }
+
+    @Override
+    public int vocabularySize() {
+        return vocabularyBytes().length;
+    }
+
+    /** Read at the first use: only constrained output needs it. */
+    private synchronized byte[][] vocabularyBytes() {
+        if (tokenBytes == null) {
+            tokenBytes = HfVocabulary.read(file);
+        }
+        return tokenBytes;
     }
 
     @Override

@@ -44,6 +44,15 @@ public interface Tokenizer extends AutoCloseable {
     /** The text of one token as a reply would show it (for logprobs); empty for special tokens. */
     String tokenText(int id);
 
+    /**
+     * The bytes one token adds to a reply's UTF-8 text, half a character included (byte-level and byte-fallback
+     * pieces); null for special tokens, which constrained output never holds. Indexed by id up to the vocabulary's end.
+     */
+    byte[] tokenBytes(int id);
+
+    /** Ids with a piece: tokenBytes is null at and beyond this. */
+    int vocabularySize();
+
     /** A fresh incremental decoder for one reply. */
     StreamDecoder streamDecoder();
 
