@@ -2,7 +2,11 @@ package io.resident.api.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.resident.api.ApiException;
+import io.resident.grammar.Grammar;
+import io.resident.grammar.SchemaException;
+import io.resident.tools.ForcedCalls;
 import io.resident.tools.ToolDefinition;
+import io.resident.tools.ToolFormat;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -27,6 +31,36 @@ record ToolUse(List<ToolDefinition> tools, Choice choice, String named, boolean 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     static final ToolUse NO_TOOLS = new ToolUse(List.of(), Choice.NONE, null, false, false);
+
+    /**
+     * The grammar that holds the reply to one call of the named function or, for "required", of any of the tools; null
+     * when the model is free. A parameters schema that cannot be enforced is a 400 naming it, never loosened.
+     */
+    Grammar forcedCall(ToolFormat format) {
+        if (choice != Choice.REQUIRED && choice != Choice.NAMED) {
+            return null;
+        }
+        String choiceParam = legacy ? "function_call" : "tool_choice";
+        if (!ForcedCalls.forcible(format)) {
+            throw ApiException.invalid(choiceParam, "'" + choiceParam + "' must be \"auto\" or \"none\" for this model: "
+                    + "its calls are Python code, which cannot be forced");
+        }
+        List<Grammar> calls = new ArrayList<>();
+        for (int i = 0; i < tools.size(); i++) {
+            ToolDefinition tool = tools.get(i);
+            if (choice == Choice.NAMED && !tool.name().equals(named)) {
+                continue;
+            }
+            try {
+                calls.add(ForcedCalls.call(format, tool));
+            } catch (SchemaException e) {
+                String param = (legacy ? "functions[" + i + "]" : "tools[" + i + "].function") + ".parameters";
+                throw ApiException.invalid(param, "'" + param + "' cannot be enforced while the call is forced: "
+                        + e.getMessage() + " (at '" + e.pointer() + "')");
+            }
+        }
+        return Grammar.choice(calls);
+    }
 
     /** Whether the model is shown the tools and its reply read for calls. */
     boolean active() {
