@@ -116,9 +116,5 @@ record ChatRequest(
         if (Sampling.present(tools) && !(tools.isArray() && tools.isEmpty())) {
             throw ApiException.invalid("tools", "'tools' is not supported: this service does no tool calling");
         }
-        if (Sampling.present(responseFormat) && !responseFormat.path("type").asText().equals("text")) {
-            throw ApiException.invalid("response_format", "'response_format' " + responseFormat.path("type")
-                    + " is not supported: this service answers in plain text only");
-        }
     }
 }
