@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * The engine thread's loop, the only code that calls the model. Each step: take newly admitted sequences, drop
  * cancelled ones, then one {@link CausalLM#forward} call holding one decode token for every running sequence and
  * up to {@code prefillChunk} prompt tokens of the sequences still prefilling (oldest first), then sampling and
- * stop checks. A sequence's KV-cache slot is free again the step it ends. Idle, the thread blocks on its inbox.
+ * stop checks (a constrained output also ends where its grammar does). A sequence's KV-cache slot is free again the
+ * step it ends. Idle, the thread blocks on its inbox.
  */
 final class Scheduler implements Runnable {
 
@@ -179,12 +180,13 @@ final class Scheduler implements Runnable {
             return;
         }
         String text = s.stops.push(s.decoder.push(choice.id()));
+        boolean closed = s.constraint != null && s.constraint.finished();
         boolean atLimit = s.generated >= s.params.maxTokens() || s.prompt.length + s.generated >= model.maxContext();
-        if (atLimit && !s.stops.stopped()) {
+        if ((atLimit || closed) && !s.stops.stopped()) {
             text += heldText(s);
         }
         s.stream.emit(new Token(choice.id(), text, choice.logprob(), choice.top()));
-        if (s.stops.stopped()) {
+        if (s.stops.stopped() || closed) {
             finish(s, FinishReason.STOP, "");
         } else if (atLimit) {
             finish(s, FinishReason.LENGTH, "");

@@ -1,5 +1,6 @@
 package io.resident.engine;
 
+import io.resident.grammar.Constraint;
 import io.resident.tokenizer.StreamDecoder;
 
 /** One admitted request as the scheduler tracks it. Its fields are touched by the engine thread only. */
@@ -11,6 +12,8 @@ final class Sequence {
     final Sampler sampler;
     final StreamDecoder decoder;
     final StopStrings stops;
+    /** The grammar's progress when the output is constrained, else null. */
+    final Constraint constraint;
     final long submittedNanos;
 
     /** The KV-cache slot, -1 while it has none. */
@@ -23,11 +26,13 @@ final class Sequence {
     long firstTokenNanos;
     long lastTokenNanos;
 
-    Sequence(int[] prompt, SamplingParams params, TokenStream stream, StreamDecoder decoder, long submittedNanos) {
+    Sequence(int[] prompt, SamplingParams params, TokenStream stream, StreamDecoder decoder, Constraint constraint,
+            long submittedNanos) {
         this.prompt = prompt;
         this.params = params;
         this.stream = stream;
-        this.sampler = new Sampler(params, prompt);
+        this.constraint = constraint;
+        this.sampler = new Sampler(params, prompt, constraint);
         this.decoder = decoder;
         this.stops = new StopStrings(params.stop());
         this.submittedNanos = submittedNanos;

@@ -6,13 +6,16 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntPredicate;
 
 /**
  * A tokenizer's vocabulary as a trie over each token's decoded bytes (half characters included), built once per
  * tokenizer, and the token masks of grammar positions: a mask is one walk of the trie that feeds each edge's byte
- * to the position and prunes where it is refused, so its cost is bounded by the tokens that can follow. Special
- * tokens are never in the trie (never inside constrained output); the tokenizer's stop ids are allowed exactly where
- * the output may end. Masks are cached per position (positions are values), shared by every request. Thread-safe.
+ * to the position and prunes where it is refused, so its cost is bounded by the tokens that can follow. Inside a
+ * plain string (no pattern) the tokens that are string content alone come from a precomputed set by their length in
+ * characters, and only the few tokens holding a quote or a backslash are walked. Special tokens are never in the
+ * trie (never inside constrained output); the tokenizer's stop ids are allowed exactly where the output may end.
+ * Masks are cached per position (positions are values) and shared by every request. Thread-safe.
  */
 public final class TokenTrie {
 
@@ -22,13 +25,13 @@ public final class TokenTrie {
     private final int vocabSize;
     private final byte[][] tokenBytes;
     private final int[] stopIds;
-    // node arrays: the byte on the edge into a node, its first child, its next sibling, the tokens ending there
-    private int[] firstChild;
-    private int[] nextSibling;
-    private byte[] label;
-    private int[] tokensStart;
-    private int[] tokens;
-    private int nodes;
+    private final Trie all;
+    /** Tokens that are not string content alone (a quote, a backslash, a control byte, a split character first). */
+    private final Trie stringEnds;
+    /** Per id: its characters when it is string content alone (a split last character counts), else -1. */
+    private final int[] plainChars;
+    /** By k: the string-content tokens of at most k characters, made when first asked for. */
+    private final long[][] plainUpTo;
     private final Map<Pos, Mask> masks = Collections.synchronizedMap(new LinkedHashMap<>(256, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Pos, Mask> eldest) {
@@ -57,7 +60,15 @@ public final class TokenTrie {
                 tokenBytes[id] = null;
             }
         }
-        build();
+        plainChars = new int[n];
+        int longest = 0;
+        for (int id = 0; id < n; id++) {
+            plainChars[id] = tokenBytes[id] == null ? -1 : plainChars(tokenBytes[id]);
+            longest = Math.max(longest, plainChars[id]);
+        }
+        plainUpTo = new long[longest + 1][];
+        all = Trie.build(tokenBytes, id -> true);
+        stringEnds = Trie.build(tokenBytes, id -> plainChars[id] < 0);
     }
 
     public int vocabSize() {
@@ -84,8 +95,14 @@ public final class TokenTrie {
         if (cached != null) {
             return cached;
         }
-        long[] allowed = new long[(vocabSize + 63) >>> 6];
-        walk(0, pos, allowed);
+        long[] allowed;
+        if (pos instanceof Pos.Str s && s.pattern() == null && s.key() == null && s.pending() == 0 && s.escape() == 0) {
+            allowed = plain(s.node().maxLength - s.length()).clone();
+            stringEnds.walk(0, pos, allowed);
+        } else {
+            allowed = new long[(vocabSize + 63) >>> 6];
+            all.walk(0, pos, allowed);
+        }
         boolean closed = false;
         if (pos.canEnd()) {
             for (int id : stopIds) {
@@ -111,80 +128,124 @@ public final class TokenTrie {
         return masks.get(pos);
     }
 
-    private void walk(int node, Pos pos, long[] allowed) {
-        for (int child = firstChild[node]; child >= 0; child = nextSibling[child]) {
-            Pos next = pos.feed(label[child] & 0xFF);
-            if (next == null) {
-                continue;
+    private long[] plain(int budget) {
+        int k = Math.min(Math.max(budget, 0), plainUpTo.length - 1);
+        synchronized (plainUpTo) {
+            if (plainUpTo[k] == null) {
+                long[] bits = new long[(vocabSize + 63) >>> 6];
+                for (int id = 0; id < plainChars.length; id++) {
+                    if (plainChars[id] > 0 && plainChars[id] <= k) {
+                        bits[id >>> 6] |= 1L << id;
+                    }
+                }
+                plainUpTo[k] = bits;
             }
-            for (int t = tokensStart[child]; t < tokensStart[child + 1]; t++) {
-                int id = tokens[t];
-                allowed[id >>> 6] |= 1L << id;
-            }
-            if (firstChild[child] >= 0) {
-                walk(child, next, allowed);
-            }
+            return plainUpTo[k];
         }
     }
 
-    /** Inserts the tokens in byte order, so each node's children come sorted and nodes are numbered depth-first. */
-    private void build() {
-        Integer[] order = new Integer[tokenBytes.length];
-        int count = 0;
-        for (int id = 0; id < tokenBytes.length; id++) {
-            if (tokenBytes[id] != null) {
-                order[count++] = id;
+    /** The characters of a token that is string content alone from a character boundary, else -1. */
+    private static int plainChars(byte[] bytes) {
+        Pos pos = Pos.Str.open(Json.ANY_STRING, null, Pos.End.INSTANCE);
+        for (byte b : bytes) {
+            if (b == '"' || b == '\\') {
+                return -1;
+            }
+            pos = pos.feed(b & 0xFF);
+            if (pos == null) {
+                return -1;
             }
         }
-        order = Arrays.copyOf(order, count);
-        Arrays.sort(order, (a, b) -> Arrays.compareUnsigned(tokenBytes[a], tokenBytes[b]));
-        int capacity = 1;
-        for (Integer id : order) {
-            capacity += tokenBytes[id].length;
-        }
-        firstChild = new int[capacity];
-        nextSibling = new int[capacity];
-        label = new byte[capacity];
-        int[] endsHere = new int[capacity + 1];
-        int[] tokenNode = new int[count];
-        Arrays.fill(firstChild, -1);
-        Arrays.fill(nextSibling, -1);
-        nodes = 1;
-        int[] path = new int[1];
-        int[] lastChild = new int[capacity];
-        Arrays.fill(lastChild, -1);
-        byte[] previous = new byte[0];
-        for (int i = 0; i < count; i++) {
-            byte[] b = tokenBytes[order[i]];
-            int mismatch = Arrays.mismatch(previous, b);
-            int common = mismatch < 0 ? b.length : mismatch;
-            if (path.length < b.length + 1) {
-                path = Arrays.copyOf(path, b.length + 1);
-            }
-            for (int depth = common; depth < b.length; depth++) {
-                int parent = path[depth];
-                int child = nodes++;
-                label[child] = b[depth];
-                if (lastChild[parent] < 0) {
-                    firstChild[parent] = child;
-                } else {
-                    nextSibling[lastChild[parent]] = child;
+        Pos.Str s = (Pos.Str) pos;
+        return s.length() + (s.pending() > 0 ? 1 : 0);
+    }
+
+    /** Tokens as a trie: nodes numbered depth-first, each with the byte on its incoming edge. */
+    private static final class Trie {
+        private int[] firstChild;
+        private int[] nextSibling;
+        private byte[] label;
+        private int[] tokensStart;
+        private int[] tokens;
+
+        /** Inserts the tokens in byte order, so each node's children come sorted. */
+        static Trie build(byte[][] tokenBytes, IntPredicate include) {
+            Trie t = new Trie();
+            int count = 0;
+            int capacity = 1;
+            int[] order = new int[tokenBytes.length];
+            for (int id = 0; id < tokenBytes.length; id++) {
+                if (tokenBytes[id] != null && include.test(id)) {
+                    order[count++] = id;
+                    capacity += tokenBytes[id].length;
                 }
-                lastChild[parent] = child;
-                path[depth + 1] = child;
             }
-            tokenNode[i] = path[b.length];
-            endsHere[path[b.length]]++;
-            previous = b;
+            Integer[] sorted = new Integer[count];
+            for (int i = 0; i < count; i++) {
+                sorted[i] = order[i];
+            }
+            Arrays.sort(sorted, (a, b) -> Arrays.compareUnsigned(tokenBytes[a], tokenBytes[b]));
+            t.firstChild = new int[capacity];
+            t.nextSibling = new int[capacity];
+            t.label = new byte[capacity];
+            int[] lastChild = new int[capacity];
+            int[] endsHere = new int[capacity];
+            int[] tokenNode = new int[count];
+            Arrays.fill(t.firstChild, -1);
+            Arrays.fill(t.nextSibling, -1);
+            Arrays.fill(lastChild, -1);
+            int nodes = 1;
+            int[] path = new int[1];
+            byte[] previous = new byte[0];
+            for (int i = 0; i < count; i++) {
+                byte[] b = tokenBytes[sorted[i]];
+                int mismatch = Arrays.mismatch(previous, b);
+                int common = mismatch < 0 ? b.length : mismatch;
+                if (path.length < b.length + 1) {
+                    path = Arrays.copyOf(path, b.length + 1);
+                }
+                for (int depth = common; depth < b.length; depth++) {
+                    int parent = path[depth];
+                    int child = nodes++;
+                    t.label[child] = b[depth];
+                    if (lastChild[parent] < 0) {
+                        t.firstChild[parent] = child;
+                    } else {
+                        t.nextSibling[lastChild[parent]] = child;
+                    }
+                    lastChild[parent] = child;
+                    path[depth + 1] = child;
+                }
+                tokenNode[i] = path[b.length];
+                endsHere[path[b.length]]++;
+                previous = b;
+            }
+            t.tokensStart = new int[nodes + 1];
+            for (int node = 0; node < nodes; node++) {
+                t.tokensStart[node + 1] = t.tokensStart[node] + endsHere[node];
+            }
+            t.tokens = new int[count];
+            int[] fill = Arrays.copyOf(t.tokensStart, nodes);
+            for (int i = 0; i < count; i++) {
+                t.tokens[fill[tokenNode[i]]++] = sorted[i];
+            }
+            return t;
         }
-        tokensStart = new int[nodes + 1];
-        for (int node = 0; node < nodes; node++) {
-            tokensStart[node + 1] = tokensStart[node] + endsHere[node];
-        }
-        tokens = new int[count];
-        int[] fill = Arrays.copyOf(tokensStart, nodes);
-        for (int i = 0; i < count; i++) {
-            tokens[fill[tokenNode[i]]++] = order[i];
+
+        void walk(int node, Pos pos, long[] allowed) {
+            for (int child = firstChild[node]; child >= 0; child = nextSibling[child]) {
+                Pos next = pos.feed(label[child] & 0xFF);
+                if (next == null) {
+                    continue;
+                }
+                for (int i = tokensStart[child]; i < tokensStart[child + 1]; i++) {
+                    int id = tokens[i];
+                    allowed[id >>> 6] |= 1L << id;
+                }
+                if (firstChild[child] >= 0) {
+                    walk(child, next, allowed);
+                }
+            }
         }
     }
 }

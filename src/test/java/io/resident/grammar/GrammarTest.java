@@ -10,9 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.networknt.schema.JsonSchemaFactory;
-import com.networknt.schema.SchemaValidatorsConfig;
-import com.networknt.schema.SpecVersion;
 import io.resident.engine.DemoModel;
 import io.resident.tokenizer.Tokenizer;
 import io.resident.tokenizer.Tokenizers;
@@ -32,28 +29,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GrammarTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Every enforced keyword at least once. */
-    static final String EVERY_FEATURE = """
-            {"type": "object", "additionalProperties": false,
-             "$defs": {"point": {"type": "object", "properties": {"x": {"type": "integer", "minimum": -5, "maximum": 5},
-                                                                  "y": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}},
-                                 "required": ["x", "y"], "additionalProperties": false}},
-             "properties": {
-               "name": {"type": "string", "maxLength": 12},
-               "code": {"type": "string", "pattern": "^[A-Z]{2}-\\\\d{2,3}$"},
-               "age": {"type": "integer", "minimum": 18, "maximum": 99},
-               "score": {"type": ["number", "null"], "minimum": 0.5, "maximum": 2.5},
-               "color": {"enum": ["red", "green", "blue"]},
-               "kind": {"const": "person"},
-               "tags": {"type": "array", "items": {"type": "string", "maxLength": 5}, "maxItems": 3},
-               "home": {"$ref": "#/$defs/point"},
-               "either": {"anyOf": [{"type": "boolean"}, {"$ref": "#/$defs/point"}, {"type": "null"}]},
-               "born": {"type": "string", "format": "date"},
-               "nickname": {"type": "string", "maxLength": 4}
-             },
-             "required": ["name", "code", "age", "score", "color", "kind", "tags", "home", "either", "born"]}
-            """;
-
     private static Tokenizer tokenizer;
     private static TokenTrie trie;
     /** Tokens that hold a quote or a closing bracket, or end the output. */
@@ -95,9 +70,9 @@ class GrammarTest {
     @ParameterizedTest
     @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
     void randomDrawsAlwaysGiveJsonTheSchemaAccepts(long seed) throws Exception {
-        JsonNode schema = JSON.readTree(EVERY_FEATURE);
+        JsonNode schema = Schemas.everyFeature();
         String out = draw(Grammar.json(JsonSchema.compile(schema)), seed);
-        assertValid(schema, out);
+        Schemas.assertValid(schema, out);
     }
 
     @ParameterizedTest
@@ -126,7 +101,7 @@ class GrammarTest {
                 assertTrue(part.startsWith("<tool_call>\n{\"name\": \"") && part.endsWith("}\n</tool_call>"), out);
                 JsonNode body = JSON.readTree(part.substring("<tool_call>\n".length(), part.length() - "\n</tool_call>".length()));
                 if (body.get("name").asText().equals("weather")) {
-                    assertValid(params, body.get("arguments").toString());
+                    Schemas.assertValid(params, body.get("arguments").toString());
                 } else {
                     assertEquals("{}", body.get("arguments").toString());
                 }
@@ -235,12 +210,5 @@ class GrammarTest {
         for (int id : tokenizer.encode(text)) {
             c.advance(id);
         }
-    }
-
-    static void assertValid(JsonNode schema, String out) throws Exception {
-        var config = SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
-        var validator = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(schema, config);
-        var errors = validator.validate(JSON.readTree(out));
-        assertTrue(errors.isEmpty(), out + " -> " + errors);
     }
 }

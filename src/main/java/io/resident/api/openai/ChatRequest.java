@@ -209,12 +209,4 @@ record ChatRequest(
     boolean wantsLogprobs() {
         return Boolean.TRUE.equals(logprobs);
     }
-
-    /** Features a client may ask for that this service cannot honour: refused rather than silently ignored. */
-    void refuseUnsupported() {
-        if (Sampling.present(responseFormat) && !responseFormat.path("type").asText().equals("text")) {
-            throw ApiException.invalid("response_format", "'response_format' " + responseFormat.path("type")
-                    + " is not supported: this service answers in plain text only");
-        }
-    }
 }

@@ -7,7 +7,10 @@ import io.resident.engine.GenerationRequest;
 import io.resident.engine.ModelHolder;
 import io.resident.engine.ServedModel;
 import io.resident.engine.TokenStream;
+import io.resident.grammar.Grammar;
 import io.resident.tokenizer.Message;
+import io.resident.tools.ToolCall;
+import io.resident.tools.ToolDefinition;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.ws.rs.POST;
@@ -15,8 +18,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import io.resident.tools.ToolCall;
-import io.resident.tools.ToolDefinition;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,15 +45,18 @@ public class CompletionsResource {
     public Response chat(byte[] body, @Context HttpServerResponse client) throws InterruptedException {
         ChatRequest request = requests.read(body, ChatRequest.class);
         ServedModel model = ModelsResource.lookup(holder, request.model());
-        request.refuseUnsupported();
         ToolUse tools = request.toolUse();
         if (tools.active() && model.tokenizer().toolFormat().isEmpty()) {
             throw ApiException.invalid(tools.legacy() ? "functions" : "tools", "The model's chat template does not show "
                     + "it tools, so it cannot call them");
         }
+        Grammar format = ResponseFormats.grammar(request.responseFormat());
+        // a forced call is the whole reply; response_format then holds no text to shape
+        Grammar forced = tools.active() ? tools.forcedCall(model.tokenizer().toolFormat().orElseThrow()) : null;
         int[] prompt = chatPrompt(model, request.conversation(), tools.active() ? tools.tools() : List.of());
         TokenStream stream = Replies.submit(model, new GenerationRequest(prompt, Sampling.params(request, model,
-                "messages", prompt.length, request.tokenLimit(), request.alternatives())));
+                "messages", prompt.length, request.tokenLimit(), request.alternatives())
+                .withGrammar(forced != null ? forced : format)));
 
         String id = Ids.next("chatcmpl-");
         long created = Ids.now();
@@ -87,7 +91,8 @@ public class CompletionsResource {
         request.refuseUnsupported();
         int[] prompt = request.promptIds(model);
         TokenStream stream = Replies.submit(model, new GenerationRequest(prompt, Sampling.params(request, model,
-                "prompt", prompt.length, request.tokenLimit(), request.alternatives())));
+                "prompt", prompt.length, request.tokenLimit(), request.alternatives())
+                .withGrammar(ResponseFormats.grammar(request.responseFormat()))));
 
         String id = Ids.next("cmpl-");
         long created = Ids.now();

@@ -8,8 +8,11 @@ import io.resident.tools.ForcedCalls;
 import io.resident.tools.ToolDefinition;
 import io.resident.tools.ToolFormat;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -30,7 +33,14 @@ record ToolUse(List<ToolDefinition> tools, Choice choice, String named, boolean 
     /** OpenAI's rule for function names. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
-    static final ToolUse NO_TOOLS = new ToolUse(List.of(), Choice.NONE, null, false, false);
+    private static final int CACHED_GRAMMARS = 64;
+    /** Forced calls' grammars by format and functions, so that repeated requests share their cached token masks. */
+    private static final Map<String, Grammar> FORCED = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Grammar> eldest) {
+            return size() > CACHED_GRAMMARS;
+        }
+    });
 
     /**
      * The grammar that holds the reply to one call of the named function or, for "required", of any of the tools; null
@@ -40,6 +50,19 @@ record ToolUse(List<ToolDefinition> tools, Choice choice, String named, boolean 
         if (choice != Choice.REQUIRED && choice != Choice.NAMED) {
             return null;
         }
+        StringBuilder key = new StringBuilder(format.name());
+        tools.stream().filter(t -> choice == Choice.REQUIRED || t.name().equals(named))
+                .forEach(t -> key.append('\n').append(t.name()).append(' ').append(t.parameters()));
+        Grammar cached = FORCED.get(key.toString());
+        if (cached != null) {
+            return cached;
+        }
+        Grammar grammar = compileForcedCall(format);
+        FORCED.put(key.toString(), grammar);
+        return grammar;
+    }
+
+    private Grammar compileForcedCall(ToolFormat format) {
         String choiceParam = legacy ? "function_call" : "tool_choice";
         if (!ForcedCalls.forcible(format)) {
             throw ApiException.invalid(choiceParam, "'" + choiceParam + "' must be \"auto\" or \"none\" for this model: "
