@@ -160,6 +160,114 @@ TOOLS = [{"type": "function", "function": {
                    "required": ["city"]}}}]
 
 
+# Conversations with tools: calls as HF's chat format has them (arguments as objects), results as tool turns.
+WEATHER_TOOLS = TOOLS + [{"type": "function", "function": {
+    "name": "local_time", "description": "Current time in a time zone, e.g. \"Europe/Paris\"",
+    "parameters": {"type": "object", "properties": {"zone": {"type": "string"}, "24h": {"type": "boolean"}},
+                   "required": ["zone"]}}}]
+
+
+def call(call_id, name, arguments):
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+TOOL_CONVERSATIONS = [
+    [{"role": "user", "content": "Weather in Paris?"}],
+    [{"role": "system", "content": "You are a weather bot."},
+     {"role": "user", "content": "Weather in Paris for 2 days?"},
+     {"role": "assistant", "content": "", "tool_calls": [call("call0001a", "get_weather", {"city": "Paris", "days": 2})]},
+     {"role": "tool", "tool_call_id": "call0001a", "content": "{\"temp\": 21, \"sky\": \"clear\"}"}],
+    [{"role": "user", "content": "Weather in Zürich, and the time there?"},
+     {"role": "assistant", "content": "Let me look both up.",
+      "tool_calls": [call("call0002a", "get_weather", {"city": "Zürich"}),
+                     call("call0002b", "local_time", {"zone": "Europe/Zurich", "24h": True})]},
+     {"role": "tool", "tool_call_id": "call0002a", "content": "rain, 9°C"},
+     {"role": "tool", "tool_call_id": "call0002b", "content": "14:05"},
+     {"role": "assistant", "content": "Rainy, 9°C, and it is 14:05."},
+     {"role": "user", "content": "Thanks! Berlin?"}],
+]
+
+# Written for these tests: Llama 3.1's tool format (tools in the first user turn, a call as the whole reply's JSON
+# with "parameters", results in the ipython role).
+LLAMA31_TOOLS_STYLE = (
+    "{{- bos_token }}\n"
+    "{%- if messages[0].role == 'system' %}\n"
+    "    {%- set system_text = messages[0].content | trim %}\n"
+    "    {%- set messages = messages[1:] %}\n"
+    "{%- else %}\n"
+    "    {%- set system_text = '' %}\n"
+    "{%- endif %}\n"
+    "{{- '<|start_header_id|>system<|end_header_id|>\\n\\n' }}\n"
+    "{%- if tools is not none %}{{- 'Environment: ipython\\n' }}{%- endif %}\n"
+    "{{- 'Cutting Knowledge Date: December 2023\\nToday Date: 26 Jul 2024\\n\\n' + system_text + '<|eot_id|>' }}\n"
+    "{%- if tools is not none %}\n"
+    "    {%- if messages | length == 0 %}{{- raise_exception('tools need a first user message') }}{%- endif %}\n"
+    "    {{- '<|start_header_id|>user<|end_header_id|>\\n\\n' }}\n"
+    "    {{- 'Given the following functions, please respond with a JSON for a function call with its proper arguments that best answers the given prompt.\\n\\n' }}\n"
+    "    {{- 'Respond in the format {\"name\": function name, \"parameters\": dictionary of argument name and its value}.Do not use variables.\\n\\n' }}\n"
+    "    {%- for tool in tools %}{{- tool | tojson(indent=4) + '\\n\\n' }}{%- endfor %}\n"
+    "    {{- messages[0].content | trim + '<|eot_id|>' }}\n"
+    "    {%- set messages = messages[1:] %}\n"
+    "{%- endif %}\n"
+    "{%- for message in messages %}\n"
+    "    {%- if 'tool_calls' in message %}\n"
+    "        {%- for tool_call in message.tool_calls %}\n"
+    "            {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}\n"
+    "            {{- '{\"name\": \"' + tool_call.function.name + '\", \"parameters\": ' + tool_call.function.arguments | tojson + '}<|eot_id|>' }}\n"
+    "        {%- endfor %}\n"
+    "    {%- elif message.role in ['tool', 'ipython'] %}\n"
+    "        {{- '<|start_header_id|>ipython<|end_header_id|>\\n\\n' }}\n"
+    "        {%- if message.content is mapping or (message.content is iterable and message.content is not string) %}\n"
+    "            {{- message.content | tojson }}\n"
+    "        {%- else %}\n"
+    "            {{- message.content }}\n"
+    "        {%- endif %}\n"
+    "        {{- '<|eot_id|>' }}\n"
+    "    {%- else %}\n"
+    "        {{- '<|start_header_id|>' + message.role + '<|end_header_id|>\\n\\n' + message.content | trim + '<|eot_id|>' }}\n"
+    "    {%- endif %}\n"
+    "{%- endfor %}\n"
+    "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}\n"
+)
+
+# Written for these tests: Mistral's tool format (tools before the last user turn, calls after [TOOL_CALLS] as a
+# JSON list with ids, results in [TOOL_RESULTS]).
+MISTRAL_TOOLS_STYLE = (
+    "{{- bos_token }}\n"
+    "{%- if messages[0].role == 'system' %}\n"
+    "    {%- set system_message = messages[0].content %}\n"
+    "    {%- set loop_messages = messages[1:] %}\n"
+    "{%- else %}\n"
+    "    {%- set loop_messages = messages %}\n"
+    "{%- endif %}\n"
+    "{%- set ns = namespace(last_user=-1) %}\n"
+    "{%- for message in loop_messages %}{%- if message.role == 'user' %}{%- set ns.last_user = loop.index0 %}{%- endif %}{%- endfor %}\n"
+    "{%- for message in loop_messages %}\n"
+    "    {%- if message.role == 'user' %}\n"
+    "        {%- if tools is not none and loop.index0 == ns.last_user %}\n"
+    "            {{- '[AVAILABLE_TOOLS] ' + tools | tojson + '[/AVAILABLE_TOOLS]' }}\n"
+    "        {%- endif %}\n"
+    "        {%- if loop.index0 == ns.last_user and system_message is defined %}\n"
+    "            {{- '[INST] ' + system_message + '\\n\\n' + message.content + '[/INST]' }}\n"
+    "        {%- else %}\n"
+    "            {{- '[INST] ' + message.content + '[/INST]' }}\n"
+    "        {%- endif %}\n"
+    "    {%- elif message.tool_calls is defined and message.tool_calls %}\n"
+    "        {{- '[TOOL_CALLS] [' }}\n"
+    "        {%- for c in message.tool_calls %}\n"
+    "            {{- {'name': c.function.name, 'arguments': c.function.arguments, 'id': c.id} | tojson }}\n"
+    "            {%- if not loop.last %}{{- ', ' }}{%- endif %}\n"
+    "        {%- endfor %}\n"
+    "        {{- ']' + eos_token }}\n"
+    "    {%- elif message.role == 'assistant' %}\n"
+    "        {{- ' ' + message.content + eos_token }}\n"
+    "    {%- elif message.role == 'tool' %}\n"
+    "        {{- '[TOOL_RESULTS] ' + {'content': message.content, 'call_id': message.tool_call_id} | tojson + '[/TOOL_RESULTS]' }}\n"
+    "    {%- endif %}\n"
+    "{%- endfor %}\n"
+)
+
+
 def ids_of(result):
     """apply_chat_template(tokenize=True) returns a list, or a dict-like with input_ids, by version."""
     if hasattr(result, "keys") and "input_ids" in result:
@@ -190,7 +298,14 @@ def tokenizer_references(directory):
         text = hf.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
         ids = ids_of(hf.apply_chat_template(conversation, tokenize=True, add_generation_prompt=True))
         chats.append({"messages": conversation, "prompt": text, "ids": ids})
-    return hf, {"corpus": corpus, "chats": chats}
+    tool_chats = []
+    if "tools" in (hf.chat_template or ""):
+        for conversation in TOOL_CONVERSATIONS:
+            kwargs = {"tools": WEATHER_TOOLS, "add_generation_prompt": True}
+            text = hf.apply_chat_template(conversation, tokenize=False, **kwargs)
+            ids = ids_of(hf.apply_chat_template(conversation, tokenize=True, **kwargs))
+            tool_chats.append({"messages": conversation, "tools": WEATHER_TOOLS, "prompt": text, "ids": ids})
+    return hf, {"corpus": corpus, "chats": chats, "tool_chats": tool_chats}
 
 
 def render(hf, template, conversation, **kwargs):
@@ -218,6 +333,10 @@ def main():
         if name == "features":
             cases.append({"messages": EXTRA_CONVERSATIONS[0], "tools": TOOLS,
                           **render(llama_hf, source, EXTRA_CONVERSATIONS[0], tools=TOOLS)})
+        templates.append({"name": name, "template": source, "cases": cases})
+    for name, source in [("llama31_tools_style", LLAMA31_TOOLS_STYLE), ("mistral_tools_style", MISTRAL_TOOLS_STYLE)]:
+        cases = [{"messages": c, "tools": WEATHER_TOOLS, **render(llama_hf, source, c, tools=WEATHER_TOOLS)}
+                 for c in TOOL_CONVERSATIONS]
         templates.append({"name": name, "template": source, "cases": cases})
     refs = {
         "made_with": {"transformers": transformers.__version__, "tokenizers": tokenizers.__version__,

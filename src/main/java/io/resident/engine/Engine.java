@@ -2,6 +2,8 @@ package io.resident.engine;
 
 import io.resident.engine.GenerationEvent.Error;
 import io.resident.kv.KvCacheManager;
+import io.resident.grammar.Constraint;
+import io.resident.grammar.TokenTrie;
 import io.resident.model.CausalLM;
 import io.resident.tokenizer.Tokenizer;
 import java.time.Duration;
@@ -86,6 +88,7 @@ public final class Engine implements AutoCloseable {
     private final Object lifecycle = new Object();
     private State state = State.RUNNING;
     private Throwable failure;
+    private TokenTrie tokenTrie;
 
     /** Starts the engine thread. The model and tokenizer stay the caller's to close, after this engine. */
     public Engine(CausalLM model, Tokenizer tokenizer, EngineOptions options, EngineMetrics metrics) {
@@ -119,8 +122,10 @@ public final class Engine implements AutoCloseable {
         validate(prompt);
         checkAdmitting();
         acquireSlot();
-        Sequence sequence = new Sequence(
-                prompt, request.params(), new TokenStream(scheduler::wake), tokenizer.streamDecoder(), submitted);
+        Constraint constraint = request.params().grammar() == null ? null
+                : new Constraint(request.params().grammar(), tokenTrie());
+        Sequence sequence = new Sequence(prompt, request.params(), new TokenStream(scheduler::wake),
+                tokenizer.streamDecoder(), constraint, submitted);
         synchronized (lifecycle) {
             if (state != State.RUNNING) {
                 slots.release();
@@ -203,6 +208,14 @@ public final class Engine implements AutoCloseable {
     /** Checks the KV-cache pool and prefix-cache index against the live sequences, on the engine thread. */
     void verifyKvCache() throws InterruptedException, ExecutionException {
         scheduler.verifyKvCache().get();
+    }
+
+    /** The vocabulary's trie for constrained output, built at the first request that needs it. */
+    public synchronized TokenTrie tokenTrie() {
+        if (tokenTrie == null) {
+            tokenTrie = new TokenTrie(tokenizer, model.config().vocabSize());
+        }
+        return tokenTrie;
     }
 
     /** Token ids the model knows: 0 up to this, exclusive. */

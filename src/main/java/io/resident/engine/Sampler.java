@@ -1,6 +1,7 @@
 package io.resident.engine;
 
 import io.resident.engine.GenerationEvent.Alternative;
+import io.resident.grammar.Constraint;
 import io.resident.model.CausalLM.Scores;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,7 +15,8 @@ import java.util.random.RandomGeneratorFactory;
 /**
  * Picks one sequence's tokens from its logits with that request's own settings, in HF's order: penalties, then
  * temperature, top-k, top-p. Log-probabilities are the model's own (log-softmax of the raw logits), as OpenAI
- * reports them. One instance per sequence; keeps the ids seen so far for the penalties.
+ * reports them. A constrained sequence chooses among the ids its grammar allows (the others' logits are -inf before
+ * any cut), on the host row. One instance per sequence; keeps the ids seen so far for the penalties.
  */
 final class Sampler {
 
@@ -29,9 +31,16 @@ final class Sampler {
     private final RandomGenerator random;
     private final BitSet seen = new BitSet();
     private final Map<Integer, Integer> generatedCounts = new HashMap<>();
+    private final Constraint constraint;
 
     Sampler(SamplingParams params, int[] promptIds) {
+        this(params, promptIds, null);
+    }
+
+    /** @param constraint the grammar's progress, null for free text */
+    Sampler(SamplingParams params, int[] promptIds, Constraint constraint) {
         this.params = params;
+        this.constraint = constraint;
         this.random = params.seed() == null ? RANDOMS.create() : RANDOMS.create(params.seed());
         if (params.repetitionPenalty() != 1) {
             for (int id : promptIds) {
@@ -42,7 +51,7 @@ final class Sampler {
 
     /** Whether choosing needs the whole logits row; greedy decoding without penalties or alternatives does not. */
     boolean needsLogits() {
-        return !params.greedy() || params.topLogprobs() > 0 || penalties();
+        return !params.greedy() || params.topLogprobs() > 0 || penalties() || constraint != null;
     }
 
     /** Chooses the next token from this step's scores and remembers it for the penalties. */
@@ -54,9 +63,12 @@ final class Sampler {
         float[] logits = scores.logits();
         double logSumExp = scores.logSumExp();
         List<Alternative> top = params.topLogprobs() == 0 ? List.of() : alternatives(logits, logSumExp);
-        float[] penalized = penalized(logits);
+        float[] penalized = constraint == null ? penalized(logits) : masked(penalized(logits), constraint.allowed());
         int id = params.greedy() ? (penalized == logits ? scores.argmax() : Scores.indexOfMax(penalized)) : draw(penalized);
         remember(id);
+        if (constraint != null) {
+            constraint.advance(id);
+        }
         return new Choice(id, (float) (logits[id] - logSumExp), top);
     }
 
@@ -99,6 +111,19 @@ final class Sampler {
             scores[id] -= presence;
         });
         return scores;
+    }
+
+    /** The scores of the allowed ids, -inf elsewhere. */
+    private static float[] masked(float[] scores, long[] allowed) {
+        float[] out = new float[scores.length];
+        Arrays.fill(out, Float.NEGATIVE_INFINITY);
+        for (int w = 0; w < allowed.length; w++) {
+            for (long bits = allowed[w]; bits != 0; bits &= bits - 1) {
+                int id = (w << 6) + Long.numberOfTrailingZeros(bits);
+                out[id] = scores[id];
+            }
+        }
+        return out;
     }
 
     private int draw(float[] scores) {

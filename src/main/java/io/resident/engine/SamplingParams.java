@@ -1,5 +1,6 @@
 package io.resident.engine;
 
+import io.resident.grammar.Grammar;
 import io.resident.model.GenerationDefaults;
 import java.util.List;
 
@@ -20,6 +21,8 @@ import java.util.List;
  * @param stop              texts that end the reply; the reply's text ends just before the first one found
  * @param topLogprobs       how many most likely alternatives each token reports with their log-probabilities
  * @param ignoreEos         keep generating past the model's stop ids, to max tokens (vLLM's ignore_eos, for benchmarks)
+ * @param grammar           what the output must be (response_format, a forced tool call): tokens that cannot continue
+ *                          it are masked out at every step, and the reply ends where it ends; null for free text
  */
 public record SamplingParams(
         double temperature,
@@ -32,7 +35,8 @@ public record SamplingParams(
         int maxTokens,
         List<String> stop,
         int topLogprobs,
-        boolean ignoreEos) {
+        boolean ignoreEos,
+        Grammar grammar) {
 
     /** The most alternatives a token reports, as OpenAI's API allows. */
     public static final int MAX_TOP_LOGPROBS = 20;
@@ -80,6 +84,12 @@ public record SamplingParams(
         return builder;
     }
 
+    /** These settings with the output held to {@code grammar} (null: free text). */
+    public SamplingParams withGrammar(Grammar grammar) {
+        return new SamplingParams(temperature, topK, topP, repetitionPenalty, presencePenalty, frequencyPenalty, seed,
+                maxTokens, stop, topLogprobs, ignoreEos, grammar);
+    }
+
     boolean greedy() {
         return temperature == 0;
     }
@@ -103,6 +113,7 @@ public record SamplingParams(
         private List<String> stop = List.of();
         private int topLogprobs;
         private boolean ignoreEos;
+        private Grammar grammar;
 
         private Builder() {}
 
@@ -161,9 +172,14 @@ public record SamplingParams(
             return this;
         }
 
+        public Builder grammar(Grammar grammar) {
+            this.grammar = grammar;
+            return this;
+        }
+
         public SamplingParams build() {
             return new SamplingParams(temperature, topK, topP, repetitionPenalty, presencePenalty, frequencyPenalty,
-                    seed, maxTokens, stop, topLogprobs, ignoreEos);
+                    seed, maxTokens, stop, topLogprobs, ignoreEos, grammar);
         }
     }
 }

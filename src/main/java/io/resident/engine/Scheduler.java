@@ -26,9 +26,10 @@ import org.jboss.logging.Logger;
  * The engine thread's loop, the only code that calls the model and the KV-cache manager. Each step: take newly
  * admitted sequences, drop cancelled ones, then one {@link CausalLM#step} call holding one decode token for every
  * running sequence and up to {@code prefillChunk} tokens of the sequences still prefilling (oldest first, then
- * waiting ones as blocks allow, their cached prefix skipped), then sampling and stop checks. When a running sequence
- * needs a block and none is left, the newest running sequence is preempted: its blocks go back and it waits to be
- * recomputed (prompt and generated tokens, as one prompt). A sequence's blocks are free again the step it ends. An
+ * waiting ones as blocks allow, their cached prefix skipped), then sampling and stop checks (a constrained output
+ * also ends where its grammar does). When a running sequence needs a block and none is left, the newest running
+ * sequence is preempted: its blocks go back and it waits to be recomputed (prompt and generated tokens, as one
+ * prompt). A sequence's blocks are free again the step it ends. An
  * exception inside a step fails that step's sequences only. Idle, the thread blocks on its inbox.
  */
 final class Scheduler implements Runnable {
@@ -242,12 +243,13 @@ final class Scheduler implements Runnable {
             return;
         }
         String text = s.stops.push(s.decoder.push(choice.id()));
+        boolean closed = s.constraint != null && s.constraint.finished();
         boolean atLimit = s.generated >= s.params.maxTokens() || s.length >= maxContext;
-        if (atLimit && !s.stops.stopped()) {
+        if ((atLimit || closed) && !s.stops.stopped()) {
             text += heldText(s);
         }
         s.stream.emit(new Token(choice.id(), text, choice.logprob(), choice.top()));
-        if (s.stops.stopped()) {
+        if (s.stops.stopped() || closed) {
             finish(s, FinishReason.STOP, "");
         } else if (atLimit) {
             finish(s, FinishReason.LENGTH, "");

@@ -1,6 +1,7 @@
 package io.resident.engine;
 
 import io.resident.kv.BlockTable;
+import io.resident.grammar.Constraint;
 import io.resident.tokenizer.StreamDecoder;
 import java.util.Arrays;
 
@@ -13,6 +14,8 @@ final class Sequence {
     final Sampler sampler;
     final StreamDecoder decoder;
     final StopStrings stops;
+    /** The grammar's progress when the output is constrained, else null. */
+    final Constraint constraint;
     final long submittedNanos;
     /** Its KV-cache blocks; empty while it waits for its first chunk or after a preemption. */
     final BlockTable blocks = new BlockTable();
@@ -28,11 +31,13 @@ final class Sequence {
     long firstTokenNanos;
     long lastTokenNanos;
 
-    Sequence(int[] prompt, SamplingParams params, TokenStream stream, StreamDecoder decoder, long submittedNanos) {
+    Sequence(int[] prompt, SamplingParams params, TokenStream stream, StreamDecoder decoder, Constraint constraint,
+            long submittedNanos) {
         this.prompt = prompt;
         this.params = params;
         this.stream = stream;
-        this.sampler = new Sampler(params, prompt);
+        this.constraint = constraint;
+        this.sampler = new Sampler(params, prompt, constraint);
         this.decoder = decoder;
         this.stops = new StopStrings(params.stop());
         this.submittedNanos = submittedNanos;

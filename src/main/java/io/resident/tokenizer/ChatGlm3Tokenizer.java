@@ -1,9 +1,18 @@
 package io.resident.tokenizer;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.resident.tokenizer.jinja.JinjaTemplate;
+import io.resident.tools.ToolCall;
+import io.resident.tools.ToolDefinition;
+import io.resident.tools.ToolFormat;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.StringJoiner;
 
 /**
  * ChatGLM3's tokenizer as THUDM's tokenization_chatglm.py builds it: a SentencePiece model plus nine special tokens
@@ -16,6 +25,9 @@ final class ChatGlm3Tokenizer implements Tokenizer {
     static final List<String> SPECIAL_TOKENS = List.of(
             "[MASK]", "[gMASK]", "[sMASK]", "sop", "eop", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>");
     private static final Set<String> ROLES = Set.of("system", "user", "assistant", "observation");
+    /** The system prompt THUDM's demos put before the tools' JSON. */
+    static final String TOOLS_PROMPT = "Answer the following questions as best as you can. You have access to the following tools:";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final SentencePieceModel sp;
     private final int[] newline;
@@ -62,21 +74,56 @@ final class ChatGlm3Tokenizer implements Tokenizer {
         return sb.append(decoder.flush()).toString();
     }
 
+    /**
+     * build_chat_input: tools in a system turn of their own ({@link #TOOLS_PROMPT}, a newline, json.dumps(indent=4)),
+     * each call an assistant turn whose metadata line is the function's name and whose content is its Python code,
+     * a tool's result an observation turn.
+     */
     @Override
-    public int[] chatPrompt(List<Message> messages) {
+    public int[] chatPrompt(List<Message> messages, List<ToolDefinition> tools) {
         SentencePieceModel.IntList ids = new SentencePieceModel.IntList();
         ids.add(special("[gMASK]"));
         ids.add(special("sop"));
+        if (!tools.isEmpty()) {
+            turn(ids, "system", "", TOOLS_PROMPT + "\n" + JinjaTemplate.jsonDumps(tools.stream().map(ToolDefinition::function).toList(), 4));
+        }
         for (Message m : messages) {
-            if (!ROLES.contains(m.role())) {
-                throw new IllegalArgumentException("ChatGLM3 has no role '" + m.role() + "'; it knows " + ROLES);
+            String role = m.role().equals("tool") ? "observation" : m.role();
+            if (!ROLES.contains(role)) {
+                throw new IllegalArgumentException("ChatGLM3 has no role '" + m.role() + "'; it knows " + ROLES + " and tool");
             }
-            ids.add(special("<|" + m.role() + "|>"));
-            ids.addAll(newline); // the empty metadata line
-            ids.addAll(sp.encode(m.content()));
+            if (m.toolCalls().isEmpty() || (m.content() != null && !m.content().isEmpty())) {
+                turn(ids, role, "", m.content() == null ? "" : m.content());
+            }
+            for (ToolCall call : m.toolCalls()) {
+                turn(ids, role, call.name(), code(call));
+            }
         }
         ids.add(special("<|assistant|>"));
         return ids.toArray();
+    }
+
+    private void turn(SentencePieceModel.IntList ids, String role, String metadata, String content) {
+        ids.add(special("<|" + role + "|>"));
+        ids.addAll(metadata.isEmpty() ? newline : sp.encode(metadata + "\n"));
+        ids.addAll(sp.encode(content));
+    }
+
+    /** A call as the model writes it after its metadata line: tool_call(k=v, ...) with Python literals, in a code block. */
+    static String code(ToolCall call) {
+        StringJoiner keywords = new StringJoiner(", ");
+        try {
+            Map<?, ?> arguments = JSON.readValue(call.arguments(), Map.class);
+            arguments.forEach((k, v) -> keywords.add(k + "=" + JinjaTemplate.pythonRepr(v)));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the arguments of call " + call.name() + " are not a JSON object: " + call.arguments());
+        }
+        return "```python\ntool_call(" + keywords + ")\n```";
+    }
+
+    @Override
+    public Optional<ToolFormat> toolFormat() {
+        return Optional.of(ToolFormat.CHATGLM3);
     }
 
     @Override
@@ -94,6 +141,16 @@ final class ChatGlm3Tokenizer implements Tokenizer {
             return decoder.push(id) + decoder.flush();
         }
         return sp.piece(id).replace(SentencePieceModel.SPACE, ' ');
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        return isText(id) ? sp.pieceBytes(id) : null;
+    }
+
+    @Override
+    public int vocabularySize() {
+        return sp.size();
     }
 
     /**

@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.resident.tokenizer.jinja.JinjaTemplate;
 import io.resident.tokenizer.jinja.TemplateException;
+import io.resident.tools.ToolCall;
+import io.resident.tools.ToolDefinition;
+import io.resident.tools.ToolFormat;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -22,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -35,6 +39,8 @@ final class HfTokenizer implements Tokenizer {
     private static final Map<String, String> OPTIONS = Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false");
     /** End-of-turn tokens of the families served (Qwen, Llama 3), stop ids wherever the vocabulary has them. */
     private static final List<String> END_OF_TURN = List.of("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|eom_id|>");
+    /** Markup that opens tool calls and that vocabularies may hold as special tokens (Llama 3.1, Mistral). */
+    private static final List<String> TOOL_MARKUP = List.of("<|python_tag|>", "[TOOL_CALLS]");
 
     private final HuggingFaceTokenizer withSpecials;
     private final HuggingFaceTokenizer plain;
@@ -42,15 +48,23 @@ final class HfTokenizer implements Tokenizer {
     private final Map<String, Object> specialTokenTexts;
     private final Set<Integer> specialIds;
     private final Set<Integer> stopIds;
+    private final Optional<ToolFormat> toolFormat;
+    private final Map<Integer, String> toolMarkup;
+    private final Path file;
+    private byte[][] tokenBytes;
 
     private HfTokenizer(HuggingFaceTokenizer withSpecials, HuggingFaceTokenizer plain, JinjaTemplate template,
-                        Map<String, Object> specialTokenTexts, Set<Integer> specialIds, Set<Integer> stopIds) {
+                        Map<String, Object> specialTokenTexts, Set<Integer> specialIds, Set<Integer> stopIds,
+                        Optional<ToolFormat> toolFormat, Map<Integer, String> toolMarkup, Path file) {
         this.withSpecials = withSpecials;
         this.plain = plain;
         this.template = template;
         this.specialTokenTexts = specialTokenTexts;
         this.specialIds = specialIds;
         this.stopIds = stopIds;
+        this.toolFormat = toolFormat;
+        this.toolMarkup = toolMarkup;
+        this.file = file;
     }
 
     static HfTokenizer load(Path dir, Set<Integer> configEosIds) {
@@ -59,7 +73,8 @@ final class HfTokenizer implements Tokenizer {
             throw new TokenizerLoadException("missing " + file);
         }
         JsonNode config = Tokenizers.readJson(dir.resolve("tokenizer_config.json"), false);
-        JinjaTemplate template = chatTemplate(dir, config);
+        String source = chatTemplate(dir, config);
+        JinjaTemplate template = parse(dir, source);
         AddedTokens added = AddedTokens.read(file);
 
         Map<String, Object> specialTokenTexts = new LinkedHashMap<>();
@@ -78,8 +93,28 @@ final class HfTokenizer implements Tokenizer {
         if (stops.isEmpty()) {
             throw new TokenizerLoadException(dir + " names no eos token (config.json, generation_config.json or tokenizer_config.json)");
         }
+        Map<Integer, String> toolMarkup = new HashMap<>();
+        TOOL_MARKUP.stream().filter(t -> added.ids.containsKey(t) && added.specialIds.contains(added.ids.get(t)))
+                .forEach(t -> toolMarkup.put(added.ids.get(t), t));
         return new HfTokenizer(djl(added.json, file), djl(added.withoutSpecials(file), file), template, specialTokenTexts,
-                Set.copyOf(added.specialIds), Set.copyOf(stops));
+                Set.copyOf(added.specialIds), Set.copyOf(stops), toolFormat(source), Map.copyOf(toolMarkup), file);
+    }
+
+    /** The call format a template teaches its model, told by the markup it writes; none for a template without tools. */
+    static Optional<ToolFormat> toolFormat(String template) {
+        if (!template.contains("tools")) {
+            return Optional.empty();
+        }
+        if (template.contains("[TOOL_CALLS]")) {
+            return Optional.of(ToolFormat.MISTRAL);
+        }
+        if (template.contains("<tool_call>")) {
+            return Optional.of(ToolFormat.TAGGED_JSON);
+        }
+        if (template.contains("<|python_tag|>") || template.contains("\"parameters\"")) {
+            return Optional.of(ToolFormat.BARE_JSON);
+        }
+        return Optional.empty();
     }
 
     /** tokenizer.json's added tokens and where its added_tokens and model.vocab sit, read without a tree of the vocabulary. */
@@ -188,12 +223,11 @@ final class HfTokenizer implements Tokenizer {
     }
 
     /** chat_template.jinja if present (the newer layout), else tokenizer_config.json's chat_template (a string or named list). */
-    private static JinjaTemplate chatTemplate(Path dir, JsonNode config) {
+    private static String chatTemplate(Path dir, JsonNode config) {
         Path jinja = dir.resolve("chat_template.jinja");
-        String source;
         try {
             if (Files.isRegularFile(jinja)) {
-                source = Files.readString(jinja, StandardCharsets.UTF_8);
+                return Files.readString(jinja, StandardCharsets.UTF_8);
             } else {
                 JsonNode t = config.path("chat_template");
                 if (t.isArray()) {
@@ -208,11 +242,16 @@ final class HfTokenizer implements Tokenizer {
                 if (!t.isTextual()) {
                     throw new TokenizerLoadException(dir + " has no chat template (chat_template.jinja or tokenizer_config.json chat_template)");
                 }
-                source = t.asText();
+                return t.asText();
             }
-            return JinjaTemplate.parse(source);
         } catch (IOException e) {
             throw new TokenizerLoadException("cannot read " + jinja + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static JinjaTemplate parse(Path dir, String source) {
+        try {
+            return JinjaTemplate.parse(source);
         } catch (TemplateException e) {
             throw new TokenizerLoadException(dir + ": chat template not usable: " + e.getMessage(), e);
         }
@@ -240,28 +279,70 @@ final class HfTokenizer implements Tokenizer {
      * callers that pass untrusted text and want it kept plain must screen it before it reaches the prompt.
      */
     @Override
-    public int[] chatPrompt(List<Message> messages) {
-        return toInts(withSpecials.encode(renderChat(messages), false, false).getIds());
+    public int[] chatPrompt(List<Message> messages, List<ToolDefinition> tools) {
+        return toInts(withSpecials.encode(renderChat(messages, tools), false, false).getIds());
     }
 
-    /** The chat template rendered as apply_chat_template renders it: add_generation_prompt, no tools or documents. */
-    String renderChat(List<Message> messages) {
+    @Override
+    public Optional<ToolFormat> toolFormat() {
+        return toolFormat;
+    }
+
+    @Override
+    public Map<Integer, String> toolMarkup() {
+        return toolMarkup;
+    }
+
+    /**
+     * The chat template rendered as apply_chat_template renders it: add_generation_prompt, the tools (null when none),
+     * no documents. A turn's tool calls carry their arguments as objects, as HF's chat format has them; an assistant
+     * turn without text has "" for content.
+     */
+    String renderChat(List<Message> messages, List<ToolDefinition> tools) {
         List<Map<String, Object>> turns = new ArrayList<>();
         for (Message m : messages) {
             Map<String, Object> turn = new LinkedHashMap<>();
             turn.put("role", m.role());
-            turn.put("content", m.content());
+            turn.put("content", m.content() == null ? "" : m.content());
+            if (!m.toolCalls().isEmpty()) {
+                turn.put("tool_calls", m.toolCalls().stream().map(HfTokenizer::templateCall).toList());
+            }
+            if (m.toolCallId() != null) {
+                turn.put("tool_call_id", m.toolCallId());
+            }
             turns.add(turn);
         }
         Map<String, Object> vars = new HashMap<>(specialTokenTexts);
         vars.put("messages", turns);
         vars.put("add_generation_prompt", true);
-        vars.put("tools", null);
+        vars.put("tools", tools.isEmpty() ? null : tools.stream().map(ToolDefinition::templateValue).toList());
         vars.put("documents", null);
         try {
             return template.render(vars, Clock.systemDefaultZone());
         } catch (TemplateException e) {
             throw new IllegalArgumentException("chat template rejected the conversation: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, Object> templateCall(ToolCall call) {
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", call.name());
+        function.put("arguments", arguments(call.arguments()));
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (call.id() != null) {
+            out.put("id", call.id());
+        }
+        out.put("type", "function");
+        out.put("function", function);
+        return out;
+    }
+
+    /** Arguments as a JSON value; text that is no JSON stays text. */
+    private static Object arguments(String text) {
+        try {
+            return JSON.readValue(text, Object.class);
+        } catch (IOException e) {
+            return text;
         }
     }
 
@@ -273,6 +354,25 @@ final class HfTokenizer implements Tokenizer {
     @Override
     public String tokenText(int id) {
         return specialIds.contains(id) ? "" : withSpecials.decode(new long[] {id}, false);
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        byte[][] all = vocabularyBytes();
+        return id < all.length ? all[id] : null;
+    }
+
+    @Override
+    public int vocabularySize() {
+        return vocabularyBytes().length;
+    }
+
+    /** Read at the first use: only constrained output needs it. */
+    private synchronized byte[][] vocabularyBytes() {
+        if (tokenBytes == null) {
+            tokenBytes = HfVocabulary.read(file);
+        }
+        return tokenBytes;
     }
 
     @Override

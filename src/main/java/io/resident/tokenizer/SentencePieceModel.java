@@ -104,6 +104,15 @@ final class SentencePieceModel {
         return pieces[id];
     }
 
+    /** A piece's bytes in decoded text: one byte for a byte piece, UTF-8 with the space mark as a space; null for control, unknown and unused pieces. */
+    byte[] pieceBytes(int id) {
+        return switch (types[id]) {
+            case BYTE -> new byte[] {(byte) byteOf(pieces[id])};
+            case NORMAL, USER_DEFINED -> pieces[id].replace(SPACE, ' ').getBytes(StandardCharsets.UTF_8);
+            default -> null;
+        };
+    }
+
     boolean isByte(int id) {
         return types[id] == BYTE;
     }

@@ -4,7 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.resident.model.Fixtures;
+import io.resident.tools.ToolCall;
+import io.resident.tools.ToolCallParser;
+import io.resident.tools.ToolDefinition;
+import io.resident.tools.ToolFormat;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,6 +22,7 @@ import org.junit.jupiter.api.Test;
 /** The ChatGLM3 tiny fixture's tokenizer against the ids and texts THUDM's own code produced for it. */
 class ChatGlm3TokenizerTest {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static JsonNode golden;
     private static ChatGlm3Tokenizer tokenizer;
 
@@ -119,6 +125,63 @@ class ChatGlm3TokenizerTest {
         int[] ids = tokenizer.encode("two words");
         assertEquals(" two words", String.join("", Arrays.stream(ids).mapToObj(tokenizer::tokenText).toList()));
         assertEquals("", tokenizer.tokenText(1007));
+    }
+
+    @Test
+    void toolsCallsAndResultsAreBuiltAsBuildChatInputBuildsThem() throws IOException {
+        List<ToolDefinition> tools = List.of(new ToolDefinition("get_weather", "Weather for a city", JSON.readTree(
+                "{\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}, \"days\": {\"type\": \"integer\"}}, \"required\": [\"city\"]}"), false));
+        ToolCall call = new ToolCall("call_1", "get_weather", "{\"city\":\"Zürich\",\"note\":\"it's\",\"days\":2,\"ok\":true,\"x\":null,\"l\":[1.5,\"a\"]}");
+        int[] ids = tokenizer.chatPrompt(List.of(
+                new Message("user", "Weather?"),
+                new Message("assistant", null, List.of(call), null),
+                new Message("tool", "{\"temp\": 9}", List.of(), "call_1")), tools);
+
+        // Python's json.dumps(tools, indent=4, ensure_ascii=False) of the function objects
+        String toolsJson = "[\n    {\n        \"name\": \"get_weather\",\n        \"description\": \"Weather for a city\",\n        \"parameters\": {\n"
+                + "            \"type\": \"object\",\n            \"properties\": {\n                \"city\": {\n                    \"type\": \"string\"\n"
+                + "                },\n                \"days\": {\n                    \"type\": \"integer\"\n                }\n            },\n"
+                + "            \"required\": [\n                \"city\"\n            ]\n        }\n    }\n]";
+        // Python's repr of the arguments, as the model writes its call
+        String code = "```python\ntool_call(city='Zürich', note=\"it's\", days=2, ok=True, x=None, l=[1.5, 'a'])\n```";
+        SentencePieceModel.IntList expected = new SentencePieceModel.IntList();
+        expected.add(tokenizer.special("[gMASK]"));
+        expected.add(tokenizer.special("sop"));
+        for (String[] turn : List.of(
+                new String[] {"<|system|>", "", ChatGlm3Tokenizer.TOOLS_PROMPT + "\n" + toolsJson},
+                new String[] {"<|user|>", "", "Weather?"},
+                new String[] {"<|assistant|>", "get_weather", code},
+                new String[] {"<|observation|>", "", "{\"temp\": 9}"})) {
+            expected.add(tokenizer.special(turn[0]));
+            expected.addAll(tokenizer.encode(turn[1] + "\n"));
+            expected.addAll(tokenizer.encode(turn[2]));
+        }
+        expected.add(tokenizer.special("<|assistant|>"));
+        assertArrayEquals(expected.toArray(), ids);
+
+        // the call the model writes after <|assistant|> is read back into the same call
+        SentencePieceModel.IntList reply = new SentencePieceModel.IntList();
+        reply.addAll(tokenizer.encode("get_weather\n"));
+        reply.addAll(tokenizer.encode(code));
+        ToolCallParser parser = ToolCallParser.of(ToolFormat.CHATGLM3, Set.of("get_weather"));
+        StreamDecoder stream = tokenizer.streamDecoder();
+        List<ToolCallParser.Piece> pieces = new ArrayList<>();
+        for (int id : reply.toArray()) {
+            pieces.addAll(parser.push(stream.push(id)));
+        }
+        pieces.addAll(parser.push(stream.flush()));
+        pieces.addAll(parser.finish());
+        assertEquals(List.of(new ToolCallParser.Call("get_weather", call.arguments())), pieces);
+    }
+
+    @Test
+    void aPlainReplyWithToolsIsContent() {
+        ToolCallParser parser = ToolCallParser.of(ToolFormat.CHATGLM3, Set.of("get_weather"));
+        List<ToolCallParser.Piece> pieces = new ArrayList<>(parser.push("get"));
+        assertEquals(List.of(), pieces, "may still be the name of a tool");
+        pieces.addAll(parser.push("ting there"));
+        pieces.addAll(parser.finish());
+        assertEquals(List.of(new ToolCallParser.Content("getting there")), pieces);
     }
 
     private static int indexOf(int[] ids, int id) {

@@ -9,12 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.resident.model.Fixtures;
+import io.resident.tools.ToolDefinition;
+import io.resident.tools.ToolFormat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,9 +79,24 @@ class HfTokenizerTest {
         for (JsonNode chat : refs.get(name).get("chats")) {
             List<Message> messages = new ArrayList<>();
             chat.get("messages").forEach(m -> messages.add(new Message(m.get("role").asText(), m.get("content").asText())));
-            assertEquals(chat.get("prompt").asText(), tokenizer.renderChat(messages));
+            assertEquals(chat.get("prompt").asText(), tokenizer.renderChat(messages, List.of()));
             assertArrayEquals(Fixtures.ints(chat.get("ids")), tokenizer.chatPrompt(messages), chat.get("prompt").asText());
         }
+    }
+
+    @Test
+    void toolChatsEqualApplyChatTemplateWithTools() {
+        HfTokenizer qwen = tokenizers.get("qwen3");
+        assertEquals(3, refs.get("qwen3").get("tool_chats").size());
+        for (JsonNode chat : refs.get("qwen3").get("tool_chats")) {
+            List<Message> messages = ToolChats.messages(chat.get("messages"));
+            List<ToolDefinition> tools = ToolChats.tools(chat.get("tools"));
+            assertEquals(chat.get("prompt").asText(), qwen.renderChat(messages, tools));
+            assertArrayEquals(Fixtures.ints(chat.get("ids")), qwen.chatPrompt(messages, tools), chat.get("prompt").asText());
+        }
+        assertEquals(Optional.of(ToolFormat.TAGGED_JSON), qwen.toolFormat());
+        // Llama 3.1's npm template never shows the model its tools
+        assertEquals(Optional.empty(), tokenizers.get("llama3_1").toolFormat());
     }
 
     @ParameterizedTest

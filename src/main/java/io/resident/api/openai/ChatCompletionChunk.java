@@ -3,14 +3,17 @@ package io.resident.api.openai;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.resident.api.openai.ChatCompletion.Function;
 import io.resident.engine.GenerationEvent.Done;
 import io.resident.engine.GenerationEvent.Token;
 import io.resident.tokenizer.Tokenizer;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * One server-sent event of a streamed chat completion ("object": "chat.completion.chunk"): the assistant's role
- * first, then the text as it comes, a last chunk with finish_reason and, when asked, one with the usage and no choices.
+ * first, then the text as it comes, each tool call as a chunk with its index, id and name and then its arguments,
+ * a last chunk with finish_reason and, when asked, one with the usage and no choices.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 record ChatCompletionChunk(String id, String object, long created, String model, List<Choice> choices,
@@ -19,12 +22,23 @@ record ChatCompletionChunk(String id, String object, long created, String model,
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     record Choice(int index, Delta delta, ChatLogprobs logprobs, String finishReason) {}
 
+    /** @param functionCall a legacy functions request's call, in place of tool_calls */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Delta(String role, String content) {}
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record Delta(String role, String content, List<CallDelta> toolCalls, Function functionCall) {
+
+        Delta(String role, String content) {
+            this(role, content, null, null);
+        }
+    }
+
+    /** A fragment of the call at index: its id and type come once, with the name, in its first fragment. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record CallDelta(int index, String id, String type, Function function) {}
 
     /** The chunks of one streamed reply. */
-    static Replies.Chunks stream(String id, long created, String model, Tokenizer tokenizer, boolean logprobs,
-            boolean includeUsage) {
+    static Replies.Chunks stream(String id, long created, String model, Tokenizer tokenizer, ToolReply reply,
+            boolean logprobs, boolean includeUsage) {
         return new Replies.Chunks() {
             @Override
             public List<Object> start() {
@@ -33,20 +47,50 @@ record ChatCompletionChunk(String id, String object, long created, String model,
 
             @Override
             public List<Object> token(Token token) {
-                if (token.text().isEmpty() && !logprobs) {
-                    return List.of();
+                List<Delta> deltas = deltas(reply.token(token));
+                if (!logprobs) {
+                    return deltas.stream().map(d -> (Object) chunk(d, null, null)).toList();
                 }
-                ChatLogprobs entry = logprobs ? new ChatLogprobs(List.of(ChatLogprobs.entry(token, tokenizer))) : null;
-                return List.of(chunk(new Delta(null, token.text()), entry, null));
+                // the token's logprobs go with its first chunk, or with an empty one while its text is held back
+                ChatLogprobs entry = new ChatLogprobs(List.of(ChatLogprobs.entry(token, tokenizer)));
+                List<Object> out = new ArrayList<>();
+                out.add(chunk(deltas.isEmpty() ? new Delta(null, "") : deltas.get(0), entry, null));
+                deltas.stream().skip(1).forEach(d -> out.add(chunk(d, null, null)));
+                return out;
             }
 
             @Override
             public List<Object> done(Done done) {
-                Delta last = new Delta(null, done.tail().isEmpty() ? null : done.tail());
-                Object finish = chunk(last, null, Replies.finishReason(done.reason()));
-                return includeUsage
-                        ? List.of(finish, new ChatCompletionChunk(id, "chat.completion.chunk", created, model, List.of(), Usage.of(done)))
-                        : List.of(finish);
+                List<Delta> deltas = new ArrayList<>(deltas(reply.end(done.tail())));
+                // the last text, when that is all that came at the end, rides in the finishing chunk
+                Delta last = deltas.size() == 1 && deltas.get(0).content() != null ? deltas.remove(0) : new Delta(null, null);
+                List<Object> out = new ArrayList<>();
+                deltas.forEach(d -> out.add(chunk(d, null, null)));
+                out.add(chunk(last, null, reply.finishReason(done.reason())));
+                if (includeUsage) {
+                    out.add(new ChatCompletionChunk(id, "chat.completion.chunk", created, model, List.of(), Usage.of(done)));
+                }
+                return out;
+            }
+
+            private List<Delta> deltas(List<ToolReply.Part> parts) {
+                List<Delta> deltas = new ArrayList<>();
+                for (ToolReply.Part part : parts) {
+                    switch (part) {
+                        case ToolReply.Text t -> deltas.add(new Delta(null, t.text()));
+                        case ToolReply.Called c when reply.legacy() -> {
+                            deltas.add(new Delta(null, null, null, new Function(c.call().name(), "")));
+                            deltas.add(new Delta(null, null, null, new Function(null, c.call().arguments())));
+                        }
+                        case ToolReply.Called c -> {
+                            deltas.add(new Delta(null, null, List.of(new CallDelta(c.index(), c.call().id(), "function",
+                                    new Function(c.call().name(), ""))), null));
+                            deltas.add(new Delta(null, null, List.of(new CallDelta(c.index(), null, null,
+                                    new Function(null, c.call().arguments()))), null));
+                        }
+                    }
+                }
+                return deltas;
             }
 
             private ChatCompletionChunk chunk(Delta delta, ChatLogprobs entry, String finishReason) {

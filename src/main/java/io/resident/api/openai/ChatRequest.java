@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.resident.api.ApiException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.resident.tokenizer.Message;
+import io.resident.tools.ToolCall;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,13 +33,40 @@ record ChatRequest(
         StreamOptions streamOptions,
         JsonNode logitBias,
         JsonNode tools,
+        JsonNode toolChoice,
+        Boolean parallelToolCalls,
+        JsonNode functions,
+        JsonNode functionCall,
         JsonNode responseFormat)
         implements SamplingFields {
 
-    /** @param content a string, or an array of {"type": "text", "text": ...} parts */
-    record ChatMessage(String role, JsonNode content) {}
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** The conversation for the chat template: "developer" is OpenAI's newer name for "system", text parts joined by newlines as vLLM joins them. */
+    /**
+     * @param content      a string, or an array of {"type": "text", "text": ...} parts; null in an assistant turn that
+     *                     only calls tools
+     * @param toolCalls    an assistant turn's calls: [{"id", "type": "function", "function": {"name", "arguments"}}]
+     * @param toolCallId   the call a tool turn answers
+     * @param name         a legacy function turn's function
+     * @param functionCall a legacy assistant turn's call: {"name", "arguments"}
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record ChatMessage(String role, JsonNode content, JsonNode toolCalls, String toolCallId, String name, JsonNode functionCall) {
+
+        ChatMessage(String role, JsonNode content) {
+            this(role, content, null, null, null, null);
+        }
+    }
+
+    ToolUse toolUse() {
+        return ToolUse.of(this);
+    }
+
+    /**
+     * The conversation for the chat template: "developer" is OpenAI's newer name for "system", text parts joined by
+     * newlines as vLLM joins them; a tool turn must answer a call of the assistant turn before it, and legacy function
+     * turns become tool turns answering the legacy call before them.
+     */
     List<Message> conversation() {
         return conversation(messages);
     }
@@ -46,28 +76,97 @@ record ChatRequest(
             throw ApiException.invalid("messages", "'messages' must be a non-empty array of {role, content} objects");
         }
         List<Message> conversation = new ArrayList<>();
+        List<ToolCall> open = List.of(); // the calls that tool turns may answer now
         for (int i = 0; i < messages.size(); i++) {
             ChatMessage m = messages.get(i);
             String at = "messages[" + i + "]";
             if (m == null) {
                 throw ApiException.invalid(at, "'" + at + "' must be an object with role and content");
             }
-            conversation.add(new Message(role(m.role(), at + ".role"), text(m.content(), at + ".content")));
+            Message message = switch (role(m.role(), at + ".role")) {
+                case "assistant" -> assistant(m, at);
+                case "tool" -> new Message("tool", text(m.content(), at + ".content"), List.of(), answered(m.toolCallId(), open, at));
+                case "function" -> new Message("tool", text(m.content(), at + ".content"), List.of(), legacyAnswered(m.name(), open, at));
+                case String role -> new Message(role, text(m.content(), at + ".content"));
+            };
+            if (!message.role().equals("tool")) {
+                open = message.toolCalls();
+            }
+            conversation.add(message);
         }
         return conversation;
     }
 
     private static String role(String role, String param) {
         if (role == null) {
-            throw ApiException.invalid(param, "'" + param + "' is required: system, user or assistant");
+            throw ApiException.invalid(param, "'" + param + "' is required: system, user, assistant or tool");
         }
         return switch (role) {
-            case "system", "user", "assistant" -> role;
+            case "system", "user", "assistant", "tool", "function" -> role;
             case "developer" -> "system";
-            case "tool", "function" -> throw ApiException.invalid(param,
-                    "'" + param + "' is " + role + ": this service does no tool calling, so it takes no tool results");
-            default -> throw ApiException.invalid(param, "'" + param + "' is '" + role + "'; it must be system, user or assistant");
+            default -> throw ApiException.invalid(param, "'" + param + "' is '" + role + "'; it must be system, user, assistant or tool");
         };
+    }
+
+    /** An assistant turn: text, tool calls, or both (content may then be null); a legacy function_call is one call. */
+    private static Message assistant(ChatMessage m, String at) {
+        List<ToolCall> calls = new ArrayList<>();
+        if (Sampling.present(m.toolCalls())) {
+            if (!m.toolCalls().isArray()) {
+                throw ApiException.invalid(at + ".tool_calls", "'" + at + ".tool_calls' must be an array of calls");
+            }
+            for (int j = 0; j < m.toolCalls().size(); j++) {
+                JsonNode call = m.toolCalls().get(j);
+                String where = at + ".tool_calls[" + j + "]";
+                if (!call.path("id").isTextual()) {
+                    throw ApiException.invalid(where + ".id", "'" + where + ".id' is required: the id tool turns answer");
+                }
+                calls.add(call(call.path("function"), call.get("id").asText(), where + ".function"));
+            }
+        }
+        if (Sampling.present(m.functionCall())) {
+            calls.add(call(m.functionCall(), Ids.legacyCall(at), at + ".function_call"));
+        }
+        boolean noContent = m.content() == null || m.content().isNull();
+        return new Message("assistant", noContent && !calls.isEmpty() ? null : text(m.content(), at + ".content"), calls, null);
+    }
+
+    private static ToolCall call(JsonNode function, String id, String at) {
+        if (!function.path("name").isTextual()) {
+            throw ApiException.invalid(at + ".name", "'" + at + ".name' is required: the function called");
+        }
+        JsonNode arguments = function.path("arguments");
+        if (!arguments.isTextual() || !isJsonObject(arguments.asText())) {
+            throw ApiException.invalid(at + ".arguments", "'" + at + ".arguments' must be a JSON object as a string, e.g. \"{\\\"city\\\": \\\"Paris\\\"}\"");
+        }
+        return new ToolCall(id, function.get("name").asText(), arguments.asText());
+    }
+
+    private static boolean isJsonObject(String text) {
+        try {
+            return JSON.readTree(text).isObject();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String answered(String toolCallId, List<ToolCall> open, String at) {
+        if (toolCallId == null) {
+            throw ApiException.invalid(at + ".tool_call_id", "'" + at + ".tool_call_id' is required: the id of the call this result answers");
+        }
+        if (open.stream().noneMatch(c -> toolCallId.equals(c.id()))) {
+            throw ApiException.invalid(at + ".tool_call_id", "'" + at + ".tool_call_id' is '" + toolCallId
+                    + "', which no tool call of the assistant message before it has");
+        }
+        return toolCallId;
+    }
+
+    private static String legacyAnswered(String name, List<ToolCall> open, String at) {
+        if (name == null) {
+            throw ApiException.invalid(at + ".name", "'" + at + ".name' is required: the function whose result this is");
+        }
+        return open.stream().filter(c -> name.equals(c.name())).map(ToolCall::id).reduce((a, b) -> b).orElseThrow(() ->
+                ApiException.invalid(at + ".name", "'" + at + ".name' is '" + name + "', which the assistant message before it did not call"));
     }
 
     private static String text(JsonNode content, String param) {
@@ -109,16 +208,5 @@ record ChatRequest(
 
     boolean wantsLogprobs() {
         return Boolean.TRUE.equals(logprobs);
-    }
-
-    /** Features a client may ask for that this service cannot honour: refused rather than silently ignored. */
-    void refuseUnsupported() {
-        if (Sampling.present(tools) && !(tools.isArray() && tools.isEmpty())) {
-            throw ApiException.invalid("tools", "'tools' is not supported: this service does no tool calling");
-        }
-        if (Sampling.present(responseFormat) && !responseFormat.path("type").asText().equals("text")) {
-            throw ApiException.invalid("response_format", "'response_format' " + responseFormat.path("type")
-                    + " is not supported: this service answers in plain text only");
-        }
     }
 }

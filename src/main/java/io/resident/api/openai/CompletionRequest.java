@@ -28,7 +28,8 @@ record CompletionRequest(
         Integer bestOf,
         Boolean stream,
         StreamOptions streamOptions,
-        JsonNode logitBias)
+        JsonNode logitBias,
+        JsonNode responseFormat)
         implements SamplingFields {
 
     /** OpenAI's and vLLM's default for text completions. */

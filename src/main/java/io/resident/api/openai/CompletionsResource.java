@@ -7,7 +7,10 @@ import io.resident.engine.GenerationRequest;
 import io.resident.engine.ModelHolder;
 import io.resident.engine.ServedModel;
 import io.resident.engine.TokenStream;
+import io.resident.grammar.Grammar;
 import io.resident.tokenizer.Message;
+import io.resident.tools.ToolCall;
+import io.resident.tools.ToolDefinition;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.ws.rs.POST;
@@ -15,6 +18,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -41,21 +45,41 @@ public class CompletionsResource {
     public Response chat(byte[] body, @Context HttpServerResponse client) throws InterruptedException {
         ChatRequest request = requests.read(body, ChatRequest.class);
         ServedModel model = ModelsResource.lookup(holder, request.model());
-        request.refuseUnsupported();
-        int[] prompt = chatPrompt(model, request.conversation());
+        ToolUse tools = request.toolUse();
+        if (tools.active() && model.tokenizer().toolFormat().isEmpty()) {
+            throw ApiException.invalid(tools.legacy() ? "functions" : "tools", "The model's chat template does not show "
+                    + "it tools, so it cannot call them");
+        }
+        Grammar format = ResponseFormats.grammar(request.responseFormat());
+        // a forced call is the whole reply; response_format then holds no text to shape
+        Grammar forced = tools.active() ? tools.forcedCall(model.tokenizer().toolFormat().orElseThrow()) : null;
+        int[] prompt = chatPrompt(model, request.conversation(), tools.active() ? tools.tools() : List.of());
         TokenStream stream = Replies.submit(model, new GenerationRequest(prompt, Sampling.params(request, model,
-                "messages", prompt.length, request.tokenLimit(), request.alternatives())));
+                "messages", prompt.length, request.tokenLimit(), request.alternatives())
+                .withGrammar(forced != null ? forced : format)));
 
         String id = Ids.next("chatcmpl-");
         long created = Ids.now();
+        ToolReply reader = ToolReply.of(tools, model.tokenizer());
         if (request.streaming()) {
             return Replies.events(stream, client, json, ChatCompletionChunk.stream(id, created, model.id(),
-                    model.tokenizer(), request.wantsLogprobs(), request.includeUsage()));
+                    model.tokenizer(), reader, request.wantsLogprobs(), request.includeUsage()));
         }
         Generation reply = Replies.collect(stream, client);
         ChatLogprobs logprobs = request.wantsLogprobs() ? ChatLogprobs.of(reply.tokens(), model.tokenizer()) : null;
-        return json(ChatCompletion.of(id, created, model.id(), reply.text(), logprobs,
-                Replies.finishReason(reply.done().reason()), Usage.of(reply.done())));
+        StringBuilder text = new StringBuilder();
+        List<ToolCall> calls = new ArrayList<>();
+        List<ToolReply.Part> parts = new ArrayList<>();
+        reply.tokens().forEach(token -> parts.addAll(reader.token(token)));
+        parts.addAll(reader.end(reply.done().tail()));
+        for (ToolReply.Part part : parts) {
+            switch (part) {
+                case ToolReply.Text t -> text.append(t.text());
+                case ToolReply.Called c -> calls.add(c.call());
+            }
+        }
+        return json(ChatCompletion.of(id, created, model.id(), ChatCompletion.message(text.toString(), calls, reader.legacy()),
+                logprobs, reader.finishReason(reply.done().reason()), Usage.of(reply.done())));
     }
 
     @POST
@@ -67,7 +91,8 @@ public class CompletionsResource {
         request.refuseUnsupported();
         int[] prompt = request.promptIds(model);
         TokenStream stream = Replies.submit(model, new GenerationRequest(prompt, Sampling.params(request, model,
-                "prompt", prompt.length, request.tokenLimit(), request.alternatives())));
+                "prompt", prompt.length, request.tokenLimit(), request.alternatives())
+                .withGrammar(ResponseFormats.grammar(request.responseFormat()))));
 
         String id = Ids.next("cmpl-");
         long created = Ids.now();
@@ -83,9 +108,9 @@ public class CompletionsResource {
     }
 
     /** The chat template's prompt; a conversation the template refuses (a role the family lacks) is a 400. */
-    static int[] chatPrompt(ServedModel model, List<Message> conversation) {
+    static int[] chatPrompt(ServedModel model, List<Message> conversation, List<ToolDefinition> tools) {
         try {
-            return model.tokenizer().chatPrompt(conversation);
+            return model.tokenizer().chatPrompt(conversation, tools);
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid("messages", "The model's chat template refused the messages: " + e.getMessage());
         }

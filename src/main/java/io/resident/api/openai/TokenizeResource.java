@@ -57,7 +57,7 @@ public class TokenizeResource {
         }
         int[] ids;
         if (request.messages() != null) {
-            ids = CompletionsResource.chatPrompt(model, ChatRequest.conversation(request.messages()));
+            ids = CompletionsResource.chatPrompt(model, ChatRequest.conversation(request.messages()), List.of());
         } else if (Boolean.FALSE.equals(request.addSpecialTokens())) {
             ids = model.tokenizer().encode(request.prompt());
         } else {

@@ -33,6 +33,16 @@ public final class JinjaTemplate {
         return new Interpreter(clock).render(body, values);
     }
 
+    /** Python's json.dumps(value, ensure_ascii=False, indent=indent) of a Java value (indent null: on one line). */
+    public static String jsonDumps(Object value, Integer indent) {
+        return Py.json(toTemplateValue(value), indent, false);
+    }
+
+    /** Python's repr of a Java value. */
+    public static String pythonRepr(Object value) {
+        return Py.repr(toTemplateValue(value));
+    }
+
     /** Java values as the interpreter's Python-like values: Long for integers, Double for other numbers. */
     private static Object toTemplateValue(Object v) {
         return switch (v) {

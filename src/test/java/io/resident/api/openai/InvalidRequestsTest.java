@@ -28,6 +28,7 @@ class InvalidRequestsTest {
     private static final String CHAT = "/v1/chat/completions";
     private static final String TEXT = "/v1/completions";
     private static final String USER = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+    private static final String TOOL = "{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\"}}}";
     /** About 5,000 tokens: more than the demo model's 4,096 positions. */
     private static final String LONG = "hello ".repeat(5_000);
 
@@ -52,7 +53,7 @@ class InvalidRequestsTest {
                 bad(CHAT, "{\"messages\":[null]}", "messages[0]"),
                 bad(CHAT, "{\"messages\":[{\"content\":\"hi\"}]}", "messages[0].role"),
                 bad(CHAT, "{\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}", "messages[0].role"),
-                bad(CHAT, "{\"messages\":[{\"role\":\"tool\",\"content\":\"42\",\"tool_call_id\":\"x\"}]}", "messages[0].role"),
+                bad(CHAT, "{\"messages\":[{\"role\":\"tool\",\"content\":\"42\",\"tool_call_id\":\"x\"}]}", "messages[0].tool_call_id"),
                 bad(CHAT, "{\"messages\":[{\"role\":\"user\"}]}", "messages[0].content"),
                 bad(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":5}]}", "messages[0].content"),
                 bad(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]}]}",
@@ -82,8 +83,60 @@ class InvalidRequestsTest {
                 chat("\"seed\":1.5", "seed"),
                 chat("\"stream\":\"maybe\"", "stream"),
                 chat("\"stream_options\":{\"include_usage\":true}", "stream_options"),
-                chat("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]", "tools"),
-                chat("\"response_format\":{\"type\":\"json_object\"}", "response_format"),
+                // tools, tool choices and tool turns
+                chat("\"tools\":{\"name\":\"f\"}", "tools"),
+                chat("\"tools\":[\"f\"]", "tools[0]"),
+                chat("\"tools\":[{\"type\":\"retrieval\"}]", "tools[0].type"),
+                chat("\"tools\":[{\"type\":\"function\"}]", "tools[0].function"),
+                chat("\"tools\":[{\"type\":\"function\",\"function\":{\"description\":\"no name\"}}]", "tools[0].function.name"),
+                chat("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get weather\"}}]", "tools[0].function.name"),
+                chat("\"tools\":[" + TOOL + "," + TOOL + "]", "tools[1].function.name"),
+                chat("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":\"x\"}}]", "tools[0].function.parameters"),
+                chat("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"description\":1}}]", "tools[0].function.description"),
+                chat("\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"strict\":\"yes\"}}]", "tools[0].function.strict"),
+                chat("\"tools\":[" + TOOL + "],\"tool_choice\":\"sometimes\"", "tool_choice"),
+                chat("\"tools\":[" + TOOL + "],\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"other\"}}", "tool_choice"),
+                chat("\"tools\":[" + TOOL + "],\"tool_choice\":{\"type\":\"function\"}", "tool_choice"),
+                chat("\"tool_choice\":\"required\"", "tool_choice"),
+                chat("\"tools\":[" + TOOL + "],\"parallel_tool_calls\":\"no\"", "parallel_tool_calls"),
+                chat("\"functions\":[{\"name\":\"f\"}],\"tools\":[" + TOOL + "]", "functions"),
+                chat("\"functions\":[{\"name\":\"\"}]", "functions[0].name"),
+                chat("\"functions\":[{\"name\":\"f\"}],\"function_call\":{\"name\":\"g\"}", "function_call"),
+                chat("\"functions\":[{\"name\":\"f\"}],\"function_call\":\"required\"", "function_call"),
+                bad(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":null}]}",
+                        "messages[1].content"),
+                bad(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":null,"
+                        + "\"tool_calls\":{}}]}", "messages[1].tool_calls"),
+                bad(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":null,"
+                        + "\"tool_calls\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}]}", "messages[1].tool_calls[0].id"),
+                bad(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":null,"
+                        + "\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"arguments\":\"{}\"}}]}]}", "messages[1].tool_calls[0].function.name"),
+                bad(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":null,"
+                        + "\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{city: Paris\"}}]}]}",
+                        "messages[1].tool_calls[0].function.arguments"),
+                bad(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":null,"
+                        + "\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
+                        + "{\"role\":\"tool\",\"content\":\"1\"}]}", "messages[2].tool_call_id"),
+                bad(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":null,"
+                        + "\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
+                        + "{\"role\":\"tool\",\"content\":\"1\",\"tool_call_id\":\"c2\"}]}", "messages[2].tool_call_id"),
+                bad(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":null,"
+                        + "\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},"
+                        + "{\"role\":\"tool\",\"tool_call_id\":\"c1\"}]}", "messages[2].content"),
+                bad(CHAT, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"function\",\"content\":\"1\",\"name\":\"f\"}]}",
+                        "messages[1].name"),
+                chat("\"response_format\":\"json\"", "response_format"),
+                chat("\"response_format\":{\"type\":\"yaml\"}", "response_format.type"),
+                chat("\"response_format\":{\"type\":\"json_schema\"}", "response_format.json_schema"),
+                chat("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":{}}}", "response_format.json_schema.name"),
+                chat("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"strict\":\"yes\",\"schema\":{}}}",
+                        "response_format.json_schema.strict"),
+                chat("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":[]}}",
+                        "response_format.json_schema.schema"),
+                chat("\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"not\":{}}}}",
+                        "response_format.json_schema.schema"),
+                bad(TEXT, "{\"prompt\":\"hi\",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\",\"schema\":{\"type\":\"string\",\"pattern\":\"(?=a)\"}}}}",
+                        "response_format.json_schema.schema"),
                 chat("\"logit_bias\":{\"50256\":-100}", "logit_bias"),
                 // what does not fit the context
                 arguments(CHAT, "{" + USER + ",\"max_tokens\":5000}", 400, "messages", "context_length_exceeded"),
