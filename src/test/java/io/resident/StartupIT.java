@@ -1,6 +1,7 @@
 package io.resident;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -111,13 +112,56 @@ class StartupIT {
     }
 
     @Test
+    void aNamedModelThatCannotBeHadIsRefusedNeverServedAsTheDemo() throws Exception {
+        assertRefused(Map.of("RESIDENT_MODEL", "THUDM/chatglm3-6b", "HF_HUB_OFFLINE", "1"),
+                "startup failed: THUDM/chatglm3-6b is not in the Hugging Face cache");
+    }
+
+    @Test
     void cudaRequestedWithoutGpu() throws Exception {
-        assertRefused(Map.of("RESIDENT_DEVICE", "cuda", "HF_HUB_OFFLINE", "1"), "RESIDENT_DEVICE=cuda");
+        assertRefusedBeforeListening(Map.of("RESIDENT_DEVICE", "cuda", "RESIDENT_MODEL", "THUDM/chatglm3-6b"),
+                "startup failed: RESIDENT_DEVICE=cuda: asked for, but 0 CUDA device(s) found");
+    }
+
+    @Test
+    void aDeviceThatIsNoneIsRefused() throws Exception {
+        assertRefusedBeforeListening(Map.of("RESIDENT_DEVICE", "gpu0", "RESIDENT_MODEL", "THUDM/chatglm3-6b"),
+                "startup failed: RESIDENT_DEVICE=gpu0: not one of auto, cpu, cuda, cuda:N");
     }
 
     @Test
     void bfloat16Requested() throws Exception {
-        assertRefused(Map.of("RESIDENT_DTYPE", "bfloat16", "HF_HUB_OFFLINE", "1"), "RESIDENT_DTYPE=bfloat16");
+        assertRefusedBeforeListening(Map.of("RESIDENT_DTYPE", "bfloat16", "RESIDENT_MODEL", "THUDM/chatglm3-6b"),
+                "startup failed: RESIDENT_DTYPE=bfloat16: dtype bfloat16 is not supported");
+    }
+
+    @Test
+    void noBatchSlots() throws Exception {
+        assertRefusedBeforeListening(Map.of("RESIDENT_MAX_BATCH", "0", "RESIDENT_MODEL", "THUDM/chatglm3-6b"),
+                "startup failed: RESIDENT_MAX_BATCH=0: must be at least 1");
+    }
+
+    @Test
+    void aPortBeyond65535() throws Exception {
+        assertRefusedBeforeListening(Map.of("QUARKUS_HTTP_PORT", "99999"),
+                "startup failed: QUARKUS_HTTP_PORT=99999: a TCP port is 0 to 65535");
+    }
+
+    /**
+     * A setting that is wrong whatever the model: refused on one line at once, before the model is resolved or
+     * libtorch loaded (a named model that is nowhere would fail too, later), and before the server says it listens.
+     */
+    private void assertRefusedBeforeListening(Map<String, String> env, String reason) throws Exception {
+        try (ServiceProcess service = start(env)) {
+            assertNotEquals(0, service.awaitExit(), service.output());
+            String output = service.output();
+            List<String> failures = output.lines().filter(line -> line.contains("startup failed: ")).toList();
+            assertEquals(1, failures.size(), "one problem, one line:\n" + output);
+            assertTrue(failures.get(0).startsWith(reason), output);
+            assertFalse(output.contains("Listening on"), output);
+            assertFalse(output.contains("libtorch") || output.contains("Hugging Face cache"), output);
+            assertFalse(output.contains("\tat ") || output.contains("Exception"), "no stack trace:\n" + output);
+        }
     }
 
     /** The service exits non-zero, and its log names the problem on one "startup failed" line. */
