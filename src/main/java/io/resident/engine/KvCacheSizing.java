@@ -93,6 +93,20 @@ public final class KvCacheSizing {
         return Math.max(512L << 20, availableBytes / 10);
     }
 
+    /**
+     * What to keep free: on a GPU the activations' room plus the share of its memory above the readiness threshold,
+     * so that the model, its cache and one step's activations never turn readiness DOWN by themselves.
+     */
+    public static long reserve(Device device, long availableBytes, double readinessThreshold) {
+        return device.isGpu()
+                ? reserve(availableBytes, CudaUtils.getGpuMemory(device).getMax(), readinessThreshold)
+                : defaultReserve(availableBytes);
+    }
+
+    static long reserve(long availableBytes, long totalBytes, double readinessThreshold) {
+        return defaultReserve(availableBytes) + (long) Math.ceil(totalBytes * (1 - readinessThreshold));
+    }
+
     /** Free memory of the device: the GPU's from CUDA, else the host's (the container's limit when there is one). */
     public static long availableBytes(Device device) {
         if (device.isGpu()) {

@@ -175,7 +175,8 @@ public class ModelHolder {
         try {
             KvCacheSizing.Plan plan = KvCacheSizing.plan(available, weightBytes,
                     KvCacheSizing.bytesPerToken(modelConfig, dtype.getNumOfBytes()), config.maxBatch(),
-                    config.maxContext().orElse(0), modelConfig.contextLimit(), KvCacheSizing.defaultReserve(available));
+                    config.maxContext().orElse(0), modelConfig.contextLimit(),
+                    KvCacheSizing.reserve(device, available, config.readinessVramThreshold()));
             LOG.info(plan.describe());
             return plan;
         } catch (IllegalStateException | IllegalArgumentException e) {

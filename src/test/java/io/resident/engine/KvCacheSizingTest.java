@@ -42,6 +42,18 @@ class KvCacheSizingTest {
     }
 
     @Test
+    void anUnsetContextLeavesTheGpuUnderTheReadinessThreshold() {
+        // Llama-3.1-8B in float16 on an 80 GiB GPU with 1 GiB in use: 128 KiB a position, 131072 positions a slot
+        long total = 80 * GIB, available = 79 * GIB, weights = 16_060_522_496L, perToken = 131_072;
+        KvCacheSizing.Plan plan = KvCacheSizing.plan(available, weights, perToken, 8, 0, 131072,
+                KvCacheSizing.reserve(available, total, 0.92));
+
+        long usedWithActivations = total - available + weights + plan.kvBytes() + KvCacheSizing.defaultReserve(available);
+        assertTrue(usedWithActivations <= 0.92 * total, usedWithActivations / (double) total + " of the GPU: " + plan.describe());
+        assertTrue(plan.context() >= 8192 && plan.context() < 131072, plan.describe());
+    }
+
+    @Test
     void anExplicitContextThatCannotFitIsRefusedWithWhatWouldFit() {
         var e = assertThrows(IllegalStateException.class,
                 () -> KvCacheSizing.plan(16 * GIB, CHATGLM3_WEIGHTS, CHATGLM3_PER_TOKEN, 16, 8192, 8192, GIB));
