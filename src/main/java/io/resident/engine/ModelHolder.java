@@ -17,7 +17,6 @@ import io.resident.model.ModelConfig;
 import io.resident.model.ModelLoader;
 import io.resident.tokenizer.Message;
 import io.resident.tokenizer.Tokenizer;
-import io.resident.tokenizer.Tokenizers;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
