@@ -4,15 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.resident.model.Fixtures;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +39,43 @@ class StartupIT {
             assertTrue(service.output().contains("DEMO MODEL"), service.output());
             assertTrue(service.get("/q/health/ready").contains("resident-demo"));
             assertReadyLine(service, "resident-demo \\(qwen2, DEMO: random weights\\), 9,798,208 parameters");
+            // a CPU run: no CUDA warnings, and the manifest lets JNA load its libraries without a restricted-method warning
+            assertFalse(service.output().contains("CUDA driver") || service.output().contains("CudaUtils"), service.output());
+            assertFalse(service.output().contains("restricted method"), service.output());
+        }
+    }
+
+    @Test
+    void aJavaOlderThan21SaysSoOnOneLine() throws Exception {
+        Path oldJava = olderJava();
+        Process process = new ProcessBuilder(oldJava.toString(), "-jar", JAR.toString()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(1, process.exitValue(), output);
+        assertEquals(1, output.lines().count(), output);
+        assertTrue(output.startsWith("resident needs Java 21 or newer, but this is Java "), output);
+        assertTrue(output.strip().endsWith("run the jar with the java of a JDK 21+ (25 recommended)"), output);
+    }
+
+    /** A java of a JDK older than 21 from the usual install folder; the test is skipped, saying so, without one. */
+    private static Path olderJava() throws IOException {
+        Path jvms = Path.of("/usr/lib/jvm");
+        assumeTrue(Files.isDirectory(jvms), "no " + jvms + " to find a Java older than 21 in");
+        try (Stream<Path> homes = Files.list(jvms)) {
+            Optional<Path> java = homes.filter(home -> Files.isRegularFile(home.resolve("release")))
+                    .filter(home -> featureVersion(home) < 21)
+                    .map(home -> home.resolve("bin/java")).filter(Files::isExecutable).findFirst();
+            assumeTrue(java.isPresent(), "no Java older than 21 in " + jvms);
+            return java.get();
+        }
+    }
+
+    private static int featureVersion(Path home) {
+        try {
+            Matcher version = Pattern.compile("JAVA_VERSION=\"(1\\.)?(\\d+)").matcher(Files.readString(home.resolve("release")));
+            return version.find() ? Integer.parseInt(version.group(2)) : Integer.MAX_VALUE;
+        } catch (IOException e) {
+            return Integer.MAX_VALUE;
         }
     }
 
