@@ -19,7 +19,7 @@ public interface ResidentConfig {
     @WithDefault("auto")
     String device();
 
-    /** auto, float32, float16 or bfloat16; auto is float32 on the CPU and the checkpoint's dtype on a GPU. */
+    /** auto, float32 or float16 (bfloat16 is refused); auto is float32 on the CPU, on a GPU float16 unless the checkpoint is float32. */
     @WithDefault("auto")
     String dtype();
 

@@ -3,20 +3,34 @@ package io.resident;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.quarkus.runtime.configuration.MemorySizeConverter;
+import io.resident.hub.HubSettings;
+import io.resident.model.ModelLoader;
+import io.resident.ops.AppContract;
 import io.smallrye.config.EnvConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
+import io.smallrye.config.WithName;
 import java.io.IOException;
+import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** The settings are the environment variables the README and .env.example name, with the documented defaults. */
@@ -87,6 +101,54 @@ class ResidentConfigTest {
                 List.of(c.sessionSweepInterval(), c.maxSessions(), c.maxConnectionsPerClient(), c.maxMessageLength()));
         assertEquals(List.of(64L << 10, 1L << 20), List.of(c.maxFrameSize().asLongValue(), c.maxRequestBody().asLongValue()));
         assertEquals(ResidentConfig.class.getDeclaredMethods().length, EVERY_VARIABLE.size(), "a setting missing from this test");
+    }
+
+    /**
+     * .env.example holds exactly the variables the code reads: the config mapping's, the Hugging Face ones
+     * HubSettings asks for, the Quarkus properties the code names, and where the server listens.
+     */
+    @Test
+    void envExampleListsEveryVariableTheCodeReadsAndNoOther() throws IOException {
+        Set<String> read = new TreeSet<>(List.of("QUARKUS_HTTP_PORT", "QUARKUS_HTTP_HOST"));
+        for (Method setting : ResidentConfig.class.getDeclaredMethods()) {
+            WithName name = setting.getAnnotation(WithName.class);
+            read.add(environmentName("resident." + (name != null ? name.value()
+                    : setting.getName().replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT))));
+        }
+        Map<String, String> askedFor = new HashMap<>() {
+            @Override
+            public String get(Object key) {
+                read.add((String) key);
+                return null;
+            }
+        };
+        HubSettings.fromEnv(askedFor);
+        read.remove("XDG_CACHE_HOME"); // the desktop's cache folder, where HF_HOME defaults to
+        try (Stream<Path> sources = Files.walk(Path.of("src/main/java"))) {
+            for (Path source : sources.filter(Files::isRegularFile).toList()) {
+                Matcher property = Pattern.compile("\"(quarkus\\.[a-z.-]+)\"").matcher(Files.readString(source));
+                while (property.find()) {
+                    read.add(environmentName(property.group(1)));
+                }
+            }
+        }
+
+        assertEquals(read, new TreeSet<>(AppContract.envExample(Path.of(".env.example")).keySet()));
+        String readme = Files.readString(Path.of("README.md"));
+        assertEquals(List.of(), read.stream().filter(variable -> !readme.contains("`" + variable + "`")).toList(),
+                "variables the README does not name");
+    }
+
+    private static String environmentName(String property) {
+        return property.toUpperCase(Locale.ROOT).replaceAll("[.-]", "_");
+    }
+
+    @Test
+    void autoDtypeIsFloat32OnTheCpuAndOnAGpuFloat16UnlessTheCheckpointIsFloat32() {
+        assertEquals(DataType.FLOAT32, ModelLoader.dtype("auto", Device.cpu(), "bfloat16"));
+        assertEquals(DataType.FLOAT16, ModelLoader.dtype("auto", Device.gpu(), "bfloat16"));
+        assertEquals(DataType.FLOAT16, ModelLoader.dtype("auto", Device.gpu(), "float16"));
+        assertEquals(DataType.FLOAT32, ModelLoader.dtype("auto", Device.gpu(), "float32"));
     }
 
     @Test

@@ -24,7 +24,7 @@ public record ServiceProcess(Process process, int port, Path log) implements Aut
 
     /**
      * Starts the jar with the given environment on top of this one's, less its RESIDENT_* and HF_* variables
-     * (HF_HOME points at an empty folder in {@code temp} unless env sets it).
+     * (HF_HOME points at an empty folder in {@code temp}, and the service listens on a free port, unless env says otherwise).
      */
     public static ServiceProcess start(Map<String, String> env, Path temp) throws IOException {
         assertTrue(Files.isRegularFile(JAR), JAR + " is missing: the integration tests run after ./mvnw package");
@@ -41,9 +41,9 @@ public record ServiceProcess(Process process, int port, Path log) implements Aut
         Map<String, String> environment = builder.environment();
         environment.keySet().removeIf(key -> key.startsWith("RESIDENT_") || key.startsWith("HF_"));
         environment.put("HF_HOME", temp.resolve("empty-hf-home").toString());
-        environment.putAll(env);
         environment.put("QUARKUS_HTTP_PORT", Integer.toString(port));
         environment.put("QUARKUS_HTTP_HOST", "127.0.0.1");
+        environment.putAll(env);
         return new ServiceProcess(builder.start(), port, log);
     }
 

@@ -1,17 +1,23 @@
 package io.resident;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.resident.model.Fixtures;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +39,43 @@ class StartupIT {
             assertTrue(service.output().contains("DEMO MODEL"), service.output());
             assertTrue(service.get("/q/health/ready").contains("resident-demo"));
             assertReadyLine(service, "resident-demo \\(qwen2, DEMO: random weights\\), 9,798,208 parameters");
+            // a CPU run: no CUDA warnings, and the manifest lets JNA load its libraries without a restricted-method warning
+            assertFalse(service.output().contains("CUDA driver") || service.output().contains("CudaUtils"), service.output());
+            assertFalse(service.output().contains("restricted method"), service.output());
+        }
+    }
+
+    @Test
+    void aJavaOlderThan21SaysSoOnOneLine() throws Exception {
+        Path oldJava = olderJava();
+        Process process = new ProcessBuilder(oldJava.toString(), "-jar", JAR.toString()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(1, process.exitValue(), output);
+        assertEquals(1, output.lines().count(), output);
+        assertTrue(output.startsWith("resident needs Java 21 or newer, but this is Java "), output);
+        assertTrue(output.strip().endsWith("run the jar with the java of a JDK 21+ (25 recommended)"), output);
+    }
+
+    /** A java of a JDK older than 21 from the usual install folder; the test is skipped, saying so, without one. */
+    private static Path olderJava() throws IOException {
+        Path jvms = Path.of("/usr/lib/jvm");
+        assumeTrue(Files.isDirectory(jvms), "no " + jvms + " to find a Java older than 21 in");
+        try (Stream<Path> homes = Files.list(jvms)) {
+            Optional<Path> java = homes.filter(home -> Files.isRegularFile(home.resolve("release")))
+                    .filter(home -> featureVersion(home) < 21)
+                    .map(home -> home.resolve("bin/java")).filter(Files::isExecutable).findFirst();
+            assumeTrue(java.isPresent(), "no Java older than 21 in " + jvms);
+            return java.get();
+        }
+    }
+
+    private static int featureVersion(Path home) {
+        try {
+            Matcher version = Pattern.compile("JAVA_VERSION=\"(1\\.)?(\\d+)").matcher(Files.readString(home.resolve("release")));
+            return version.find() ? Integer.parseInt(version.group(2)) : Integer.MAX_VALUE;
+        } catch (IOException e) {
+            return Integer.MAX_VALUE;
         }
     }
 
@@ -111,13 +154,56 @@ class StartupIT {
     }
 
     @Test
+    void aNamedModelThatCannotBeHadIsRefusedNeverServedAsTheDemo() throws Exception {
+        assertRefused(Map.of("RESIDENT_MODEL", "THUDM/chatglm3-6b", "HF_HUB_OFFLINE", "1"),
+                "startup failed: THUDM/chatglm3-6b is not in the Hugging Face cache");
+    }
+
+    @Test
     void cudaRequestedWithoutGpu() throws Exception {
-        assertRefused(Map.of("RESIDENT_DEVICE", "cuda", "HF_HUB_OFFLINE", "1"), "RESIDENT_DEVICE=cuda");
+        assertRefusedBeforeListening(Map.of("RESIDENT_DEVICE", "cuda", "RESIDENT_MODEL", "THUDM/chatglm3-6b"),
+                "startup failed: RESIDENT_DEVICE=cuda: asked for, but 0 CUDA device(s) found");
+    }
+
+    @Test
+    void aDeviceThatIsNoneIsRefused() throws Exception {
+        assertRefusedBeforeListening(Map.of("RESIDENT_DEVICE", "gpu0", "RESIDENT_MODEL", "THUDM/chatglm3-6b"),
+                "startup failed: RESIDENT_DEVICE=gpu0: not one of auto, cpu, cuda, cuda:N");
     }
 
     @Test
     void bfloat16Requested() throws Exception {
-        assertRefused(Map.of("RESIDENT_DTYPE", "bfloat16", "HF_HUB_OFFLINE", "1"), "RESIDENT_DTYPE=bfloat16");
+        assertRefusedBeforeListening(Map.of("RESIDENT_DTYPE", "bfloat16", "RESIDENT_MODEL", "THUDM/chatglm3-6b"),
+                "startup failed: RESIDENT_DTYPE=bfloat16: dtype bfloat16 is not supported");
+    }
+
+    @Test
+    void noBatchSlots() throws Exception {
+        assertRefusedBeforeListening(Map.of("RESIDENT_MAX_BATCH", "0", "RESIDENT_MODEL", "THUDM/chatglm3-6b"),
+                "startup failed: RESIDENT_MAX_BATCH=0: must be at least 1");
+    }
+
+    @Test
+    void aPortBeyond65535() throws Exception {
+        assertRefusedBeforeListening(Map.of("QUARKUS_HTTP_PORT", "99999"),
+                "startup failed: QUARKUS_HTTP_PORT=99999: a TCP port is 0 to 65535");
+    }
+
+    /**
+     * A setting that is wrong whatever the model: refused on one line at once, before the model is resolved or
+     * libtorch loaded (a named model that is nowhere would fail too, later), and before the server says it listens.
+     */
+    private void assertRefusedBeforeListening(Map<String, String> env, String reason) throws Exception {
+        try (ServiceProcess service = start(env)) {
+            assertNotEquals(0, service.awaitExit(), service.output());
+            String output = service.output();
+            List<String> failures = output.lines().filter(line -> line.contains("startup failed: ")).toList();
+            assertEquals(1, failures.size(), "one problem, one line:\n" + output);
+            assertTrue(failures.get(0).startsWith(reason), output);
+            assertFalse(output.contains("Listening on"), output);
+            assertFalse(output.contains("libtorch") || output.contains("Hugging Face cache"), output);
+            assertFalse(output.contains("\tat ") || output.contains("Exception"), "no stack trace:\n" + output);
+        }
     }
 
     /** The service exits non-zero, and its log names the problem on one "startup failed" line. */

@@ -14,7 +14,7 @@ import org.jboss.logging.Logger;
 /**
  * Turns RESIDENT_MODEL into a model directory: a directory as it is; a Hugging Face id (org/name[@revision])
  * from the shared Hugging Face cache, downloading what is missing from the Hub; unset or "demo" as the demo
- * model, which also stands in when an uncached id cannot be downloaded (offline, no network).
+ * model. A named model that cannot be had (offline, no network) is an error, never the demo model in its place.
  */
 public class ModelResolver {
 
@@ -41,11 +41,11 @@ public class ModelResolver {
      */
     public synchronized Resolved resolve(String spec) {
         if (spec == null || spec.isBlank()) {
-            return demo("RESIDENT_MODEL is not set", false);
+            return demo("RESIDENT_MODEL is not set");
         }
         String model = spec.strip();
         if (model.equalsIgnoreCase("demo")) {
-            return demo("RESIDENT_MODEL=demo", false);
+            return demo("RESIDENT_MODEL=demo");
         }
         try {
             Path directory = expandHome(model);
@@ -80,14 +80,15 @@ public class ModelResolver {
         }
         String notCached = id + " is not in the Hugging Face cache (" + cache.root() + ")";
         if (settings.offline()) {
-            return demo(notCached + " and HF_HUB_OFFLINE is set, so it cannot be downloaded", true);
+            throw new HubException(notCached + " and HF_HUB_OFFLINE is set, so it cannot be downloaded;"
+                    + " download it first, or unset HF_HUB_OFFLINE");
         }
         HubClient.RepoInfo info;
         try {
             info = client.repoInfo(id);
         } catch (IOException e) {
-            return demo(notCached + " and " + settings.endpoint() + " cannot be reached (" + reason(e)
-                    + "); check the network, a proxy, or HF_ENDPOINT for a mirror", true);
+            throw new HubException(notCached + " and " + settings.endpoint() + " cannot be reached (" + reason(e)
+                    + "); check the network, a proxy, or HF_ENDPOINT for a mirror", e);
         }
         Path snapshot;
         try {
@@ -120,12 +121,8 @@ public class ModelResolver {
         return progress.computeIfAbsent(id.repo(), repo -> new DownloadProgress(repo, registry));
     }
 
-    private static Resolved demo(String reason, boolean fallback) {
-        if (fallback) {
-            LOG.warnf("Serving the demo model: %s", reason);
-        } else {
-            LOG.infof("Serving the demo model: %s", reason);
-        }
+    private static Resolved demo(String reason) {
+        LOG.infof("Serving the demo model: %s", reason);
         return new Resolved.Demo(reason);
     }
 

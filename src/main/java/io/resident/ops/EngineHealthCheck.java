@@ -9,8 +9,9 @@ import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * "engine". Liveness: the engine thread is alive and goes round its loop (a step stuck for a minute counts as
- * dead); while the model loads there is no engine yet, which is alive. Readiness: the engine accepts work.
+ * Liveness, "engine-alive": the engine thread is alive and goes round its loop (a step stuck for a minute counts as
+ * dead); while the model loads there is no engine yet, which is alive. Readiness, "engine": the engine accepts work.
+ * Each probe's check has its own name, so that /q/health, which lists every probe's checks, names each once.
  */
 public final class EngineHealthCheck {
 
@@ -25,7 +26,7 @@ public final class EngineHealthCheck {
 
     /** @param engine the running engine, null while the model loads (or after it failed to) */
     static HealthCheckResponse check(ModelHolder.State holderState, Engine engine, boolean forReadiness) {
-        var response = HealthCheckResponse.named("engine");
+        var response = HealthCheckResponse.named(forReadiness ? "engine" : "engine-alive");
         if (engine == null) {
             return response.status(!forReadiness && holderState != ModelHolder.State.FAILED)
                     .withData("state", holderState.name()).build();

@@ -7,9 +7,11 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 import org.eclipse.microprofile.health.Startup;
 
-/** "model": UP once the weights are loaded and the warm-up generate has run; DOWN while loading or after a failure. */
+/**
+ * Readiness, "model": UP once the weights are loaded and the warm-up generate has run, until shutdown; DOWN while
+ * loading or after a failure. Startup, "model-loaded": the same until the model is loaded, then UP for good.
+ */
 @Readiness
-@Startup
 @ApplicationScoped
 public class ModelHealthCheck implements HealthCheck {
 
@@ -27,5 +29,20 @@ public class ModelHealthCheck implements HealthCheck {
             response.withData("id", served.id()).withData("demo", served.demo()).withData("device", served.device());
         }
         return response.build();
+    }
+
+    @Startup
+    @ApplicationScoped
+    static class Loaded implements HealthCheck {
+        private final ModelHolder holder;
+
+        Loaded(ModelHolder holder) {
+            this.holder = holder;
+        }
+
+        @Override
+        public HealthCheckResponse call() {
+            return HealthCheckResponse.named("model-loaded").status(holder.loaded()).withData("state", holder.state().name()).build();
+        }
     }
 }

@@ -150,9 +150,9 @@ class ModelResolverTest {
 
     @Test
     void offlineUsesTheCacheOnly() throws IOException {
-        Resolved missing = resolver(true).resolve(ID);
+        HubException missing = assertThrows(HubException.class, () -> resolver(true).resolve(ID));
 
-        String reason = assertInstanceOf(Resolved.Demo.class, missing).reason();
+        String reason = missing.getMessage();
         assertTrue(reason.contains(ID + " is not in the Hugging Face cache") && reason.contains("HF_HUB_OFFLINE"), reason);
 
         Path snapshot = PythonCache.write(cache, ID, COMMIT, files);
@@ -161,17 +161,17 @@ class ModelResolverTest {
     }
 
     @Test
-    void anUnreachableHubFallsBackToTheDemoModelWithTheReason() throws IOException {
+    void anUnreachableHubIsAnErrorWithTheReasonNeverTheDemoModel() throws IOException {
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
         URI nowhere = URI.create("http://127.0.0.1:" + closedPort);
 
-        Resolved resolved = new ModelResolver(new HubSettings(cache, nowhere, Optional.empty(), false), registry).resolve(ID);
+        var resolver = new ModelResolver(new HubSettings(cache, nowhere, Optional.empty(), false), registry);
 
-        String reason = assertInstanceOf(Resolved.Demo.class, resolved).reason();
-        assertTrue(reason.contains(nowhere + " cannot be reached"), reason);
+        String reason = assertThrows(HubException.class, () -> resolver.resolve(ID)).getMessage();
+        assertTrue(reason.startsWith(ID + " is not in the Hugging Face cache") && reason.contains(nowhere + " cannot be reached"), reason);
     }
 
     @Test

@@ -11,7 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** What the deployment files must agree with, read from the app's own sources: port, health and metrics paths, settings. */
-record AppContract(int port, String livePath, String readyPath, String startedPath, String metricsPath,
+public record AppContract(int port, String livePath, String readyPath, String startedPath, String metricsPath,
                    Map<String, String> envExample, String libtorchVersion) {
 
     static AppContract read() throws IOException {
@@ -37,7 +37,7 @@ record AppContract(int port, String livePath, String readyPath, String startedPa
     }
 
     /** KEY=value lines in file order; '#' lines are comments. A key given twice is an error in the file. */
-    static Map<String, String> envExample(Path file) throws IOException {
+    public static Map<String, String> envExample(Path file) throws IOException {
         Map<String, String> entries = new LinkedHashMap<>();
         for (String line : Files.readAllLines(file)) {
             String trimmed = line.strip();

@@ -45,20 +45,31 @@ class ProbesAndMetricsTest {
     void startupLivenessAndReadinessNameTheirChecks() throws Exception {
         Served.await(holder);
         JsonPath started = health("/q/health/started", 200);
-        assertEquals("UP", check(started, "model", "status"));
-        assertEquals("resident-demo", check(started, "model", "data.id"));
+        assertEquals(List.of("model-loaded"), started.getList("checks.name"));
+        assertEquals("UP", check(started, "model-loaded", "status"));
+        assertEquals("READY", check(started, "model-loaded", "data.state"));
 
         JsonPath live = health("/q/health/live", 200);
-        assertEquals("UP", check(live, "engine", "status"));
-        assertEquals("RUNNING", check(live, "engine", "data.state"));
+        assertEquals(List.of("engine-alive"), live.getList("checks.name"));
+        assertEquals("UP", check(live, "engine-alive", "status"));
+        assertEquals("RUNNING", check(live, "engine-alive", "data.state"));
 
         JsonPath ready = health("/q/health/ready", 200);
         for (String name : List.of("model", "engine", "gpu-memory", "session-store")) {
             assertEquals("UP", check(ready, name, "status"), name);
         }
         assertEquals("memory", check(ready, "session-store", "data.store"), "sessions in memory unless Redis is asked for");
+        assertEquals("resident-demo", check(ready, "model", "data.id"));
         assertEquals("none: the model runs on the CPU", check(ready, "gpu-memory", "data.gpu"));
         assertEquals("0.92", check(ready, "gpu-memory", "data.threshold"));
+    }
+
+    @Test
+    void allChecksListEachCheckOnce() throws Exception {
+        Served.await(holder);
+        List<String> names = health("/q/health", 200).getList("checks.name");
+        assertEquals(names.stream().distinct().toList(), names, "a check listed twice");
+        assertTrue(names.containsAll(List.of("model-loaded", "model", "engine", "engine-alive", "gpu-memory")), names.toString());
     }
 
     @Test

@@ -1,0 +1,90 @@
+package io.resident;
+
+import ai.djl.Device;
+import ai.djl.util.cuda.CudaUtils;
+import io.resident.model.ModelLoader;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalInt;
+
+/** The settings that are wrong whatever the model: checked at boot, before the model is resolved and the server listens. */
+public final class ConfigCheck {
+
+    private ConfigCheck() {}
+
+    /**
+     * @param httpPort QUARKUS_HTTP_PORT, when set
+     * @return one line per problem, naming the variable and its value; empty when every setting can be used
+     */
+    public static List<String> problems(ResidentConfig config, OptionalInt httpPort) {
+        List<String> problems = new ArrayList<>();
+        String device = deviceProblem(config.device());
+        if (device != null) {
+            problems.add("RESIDENT_DEVICE=" + config.device() + ": " + device);
+        }
+        try {
+            ModelLoader.dtype(config.dtype(), Device.cpu(), "float32");
+        } catch (IllegalArgumentException e) {
+            problems.add("RESIDENT_DTYPE=" + config.dtype() + ": " + e.getMessage());
+        }
+        atLeast(problems, "RESIDENT_MAX_BATCH", config.maxBatch(), 1);
+        config.maxContext().ifPresent(context -> atLeast(problems, "RESIDENT_MAX_CONTEXT", context, 1));
+        config.prefillChunk().ifPresent(chunk -> atLeast(problems, "RESIDENT_PREFILL_CHUNK", chunk, 1));
+        atLeast(problems, "RESIDENT_MAX_WAITING", config.maxWaiting(), 0);
+        atLeast(problems, "RESIDENT_MEMORY_WINDOW", config.memoryWindow(), 1);
+        atLeast(problems, "RESIDENT_MAX_SESSIONS", config.maxSessions(), 1);
+        atLeast(problems, "RESIDENT_MAX_CONNECTIONS_PER_CLIENT", config.maxConnectionsPerClient(), 1);
+        atLeast(problems, "RESIDENT_MAX_MESSAGE_LENGTH", config.maxMessageLength(), 1);
+        atLeast(problems, "RESIDENT_MAX_FRAME_SIZE", config.maxFrameSize().asLongValue(), 1);
+        atLeast(problems, "RESIDENT_MAX_REQUEST_BODY", config.maxRequestBody().asLongValue(), 1);
+        positive(problems, "RESIDENT_SESSION_IDLE_TIMEOUT", config.sessionIdleTimeout());
+        positive(problems, "RESIDENT_SESSION_SWEEP_INTERVAL", config.sessionSweepInterval());
+        notNegative(problems, "RESIDENT_MAX_WAIT", config.maxWait());
+        notNegative(problems, "RESIDENT_DRAIN_TIMEOUT", config.drainTimeout());
+        double threshold = config.readinessVramThreshold();
+        if (!(threshold > 0 && threshold <= 1)) {
+            problems.add("RESIDENT_READINESS_VRAM_THRESHOLD=" + threshold + ": a share of GPU memory, above 0 and at most 1");
+        }
+        httpPort.ifPresent(port -> {
+            if (port < 0 || port > 65535) {
+                problems.add("QUARKUS_HTTP_PORT=" + port + ": a TCP port is 0 to 65535");
+            }
+        });
+        return problems;
+    }
+
+    /** Why the device cannot be used, or null; a GPU is looked for only when one is asked for, so a CPU run never asks CUDA. */
+    private static String deviceProblem(String requested) {
+        String device = requested.strip().toLowerCase(Locale.ROOT);
+        if (device.equals("auto") || device.equals("cpu")) {
+            return null;
+        }
+        if (!device.matches("cuda(:\\d{1,4})?")) {
+            return "not one of auto, cpu, cuda, cuda:N";
+        }
+        int index = device.equals("cuda") ? 0 : Integer.parseInt(device.substring(5));
+        int gpus = CudaUtils.getGpuCount();
+        return index < gpus ? null : "asked for, but " + gpus + " CUDA device(s) found"
+                + (gpus == 0 ? "; use RESIDENT_DEVICE=cpu (or auto) on a machine without a GPU" : "");
+    }
+
+    private static void atLeast(List<String> problems, String name, long value, long least) {
+        if (value < least) {
+            problems.add(name + "=" + value + ": must be at least " + least);
+        }
+    }
+
+    private static void positive(List<String> problems, String name, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            problems.add(name + "=" + value + ": must be longer than 0");
+        }
+    }
+
+    private static void notNegative(List<String> problems, String name, Duration value) {
+        if (value.isNegative()) {
+            problems.add(name + "=" + value + ": must not be negative");
+        }
+    }
+}
