@@ -6,6 +6,8 @@ import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.configuration.ConfigurationException;
+import io.resident.ConfigCheck;
 import io.resident.ResidentConfig;
 import io.resident.hub.HubException;
 import io.resident.hub.ModelResolver;
@@ -15,7 +17,6 @@ import io.resident.model.ModelConfig;
 import io.resident.model.ModelLoader;
 import io.resident.tokenizer.Message;
 import io.resident.tokenizer.Tokenizer;
-import io.resident.tokenizer.Tokenizers;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -24,6 +25,9 @@ import jakarta.interceptor.Interceptor;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalInt;
+import java.util.stream.Collectors;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 /**
@@ -54,7 +58,18 @@ public class ModelHolder {
         this.metrics = metrics.isResolvable() ? metrics.get() : EngineMetrics.NONE;
     }
 
+    /**
+     * Settings that are wrong whatever the model end startup here, before the HTTP server opens, with one line each
+     * (Quarkus prints a ConfigurationException's message alone and exits 1); the model then loads on its own thread.
+     */
     void onStart(@Observes StartupEvent event) {
+        List<String> problems = ConfigCheck.problems(config,
+                OptionalInt.of(ConfigProvider.getConfig().getValue("quarkus.http.port", Integer.class)));
+        if (!problems.isEmpty()) {
+            state = State.FAILED;
+            throw new ConfigurationException(problems.stream().map(problem -> "startup failed: " + problem)
+                    .collect(Collectors.joining(System.lineSeparator())));
+        }
         Thread.ofPlatform().name("resident-loader").start(this::load);
     }
 
