@@ -58,7 +58,7 @@ class ResidentConfigTest {
             Map.entry("RESIDENT_MAX_MESSAGE_LENGTH", "1000"),
             Map.entry("RESIDENT_MAX_REQUEST_BODY", "1M"));
 
-    private static ResidentConfig read(Map<String, String> env) {
+    static ResidentConfig read(Map<String, String> env) {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
                 .withSources(new EnvConfigSource(env, 300))
                 .withConverter(Duration.class, 200, new DurationConverter())
