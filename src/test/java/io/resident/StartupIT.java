@@ -94,7 +94,7 @@ class StartupIT {
     private static void assertReadyLine(ServiceProcess service, String model) {
         String line = service.output().lines().filter(l -> l.contains("Ready: ")).findFirst().orElseThrow(
                 () -> new AssertionError("no ready line:\n" + service.output()));
-        assertTrue(line.matches(".*Ready: " + model + ", float32 on cpu, \\d+ slots x \\d+ positions;"
+        assertTrue(line.matches(".*Ready: " + model + ", float32 on cpu, \\d+ at once, \\d+ KV-cache blocks of 16, context \\d+;"
                 + " load \\d+\\.\\d\\d s, warm-up \\d+\\.\\d\\d s, process memory \\d+\\.\\d\\d GiB"), line);
     }
 
@@ -111,14 +111,6 @@ class StartupIT {
             assertTrue(draining >= 0 && log.indexOf("Drained: every reply finished") > draining && stopped > draining, log);
             assertEquals(143, service.process().exitValue(), "the exit status of a SIGTERM shutdown");
         }
-    }
-
-    @Test
-    void kvCacheThatCannotFitIsRefused() throws Exception {
-        // 100,000 slots of 8,192 positions at 512 bytes each: 390 GiB, more than any test machine has free
-        assertRefused(Map.of("RESIDENT_MODEL", Fixtures.shared("chatglm3-6b-tiny").toString(),
-                "RESIDENT_MAX_BATCH", "100000", "RESIDENT_MAX_CONTEXT", "8192"),
-                "the model does not fit: weights 0.00 GiB + KV cache 100000 slots x 8192 positions (390.63 GiB)");
     }
 
     @Test

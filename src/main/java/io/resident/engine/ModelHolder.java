@@ -2,6 +2,7 @@ package io.resident.engine;
 
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.util.cuda.CudaUtils;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
@@ -22,12 +23,14 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.interceptor.Interceptor;
+import java.lang.management.MemoryUsage;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.ConfigProvider;
+import java.util.stream.IntStream;
 import org.jboss.logging.Logger;
 
 /**
@@ -39,6 +42,7 @@ import org.jboss.logging.Logger;
 public class ModelHolder {
 
     private static final Logger LOG = Logger.getLogger(ModelHolder.class);
+    private static final double GIB = 1L << 30;
     static final int GPU_PREFILL_CHUNK = 2048;
     static final int CPU_PREFILL_CHUNK = 256;
 
@@ -129,12 +133,13 @@ public class ModelHolder {
         String id;
         Tokenizer tokenizer;
         CausalLM loaded;
+        KvCacheSizing.Plan plan;
         if (resolved instanceof Resolved.Local local) {
             Path dir = local.directory();
             ModelConfig modelConfig = EnvironmentCheck.requireModelDirectory(dir);
             DataType dtype = EnvironmentCheck.requireDtype(config.dtype(), device, modelConfig);
             tokenizer = EnvironmentCheck.requireTokenizer(dir);
-            KvCacheSizing.Plan plan = plan(modelConfig, device, dtype, ModelLoader.weightBytes(dir, dtype));
+            plan = plan(modelConfig, device, dtype, ModelLoader.weightBytes(dir, dtype));
             loaded = ModelLoader.load(dir, config.device(), config.dtype(), plan.blocks(), KvCacheSizing.BLOCK_SIZE,
                     plan.context());
             id = local.origin().equals("directory") ? dir.getFileName().toString()
@@ -147,12 +152,13 @@ public class ModelHolder {
             tokenizer = EnvironmentCheck.requireTokenizer(DemoModel.tokenizerDirectory());
             ModelConfig modelConfig = DemoModel.config(tokenizer);
             DataType dtype = EnvironmentCheck.requireDtype(config.dtype(), device, modelConfig);
-            KvCacheSizing.Plan plan = plan(modelConfig, device, dtype, DemoModel.weightBytes(modelConfig, dtype));
+            plan = plan(modelConfig, device, dtype, DemoModel.weightBytes(modelConfig, dtype));
             loaded = DemoModel.load(modelConfig, config.device(), config.dtype(), plan.blocks(), plan.context());
             id = ServedModel.DEMO_ID;
         }
         model = loaded;
         long loadNanos = System.nanoTime() - started;
+        measureLargestStep(loaded, device, plan);
 
         Engine engine = new Engine(loaded, tokenizer, engineOptions(device), metrics);
         long warmStarted = System.nanoTime();
@@ -189,6 +195,32 @@ public class ModelHolder {
             return plan;
         } catch (IllegalStateException | IllegalArgumentException e) {
             throw new StartupException(e.getMessage());
+        }
+    }
+
+    /**
+     * Runs the largest step the configuration allows once, before the engine starts: a prefill chunk at the end of the
+     * context, attending over all of it. On a GPU the memory it took (the allocator keeps its peak) is logged beside
+     * the estimate the pool was sized with, with a warning when it passes the readiness threshold; the CPU has no
+     * such figure, so there the pool rests on the estimate alone.
+     */
+    private void measureLargestStep(CausalLM loaded, Device device, KvCacheSizing.Plan plan) {
+        int chunk = Math.min(prefillChunk(device), plan.context());
+        int[] blocks = IntStream.range(0, (plan.context() + loaded.blockSize() - 1) / loaded.blockSize()).toArray();
+        long before = device.isGpu() ? CudaUtils.getGpuMemory(device).getCommitted() : 0;
+        loaded.step(List.of(new CausalLM.Segment(blocks, plan.context() - chunk, new int[chunk], false)));
+        if (!device.isGpu()) {
+            LOG.infof("Largest step (a %d-token chunk over %d positions) ran; on the CPU the KV-cache pool is sized from"
+                    + " an estimate of its activations (%.2f GiB)", chunk, plan.context(), plan.activationBytes() / GIB);
+            return;
+        }
+        MemoryUsage gpu = CudaUtils.getGpuMemory(device);
+        LOG.infof("Largest step (a %d-token chunk over %d positions): %.2f GiB of activations measured, %.2f GiB"
+                + " estimated; GPU memory %.2f of %.2f GiB used", chunk, plan.context(), (gpu.getCommitted() - before) / GIB,
+                plan.activationBytes() / GIB, gpu.getCommitted() / GIB, gpu.getMax() / GIB);
+        if (gpu.getCommitted() > gpu.getMax() * config.readinessVramThreshold()) {
+            LOG.warnf("The largest step took GPU memory past the readiness threshold (%.2f): set RESIDENT_PREFILL_CHUNK or"
+                    + " RESIDENT_MAX_CONTEXT lower", config.readinessVramThreshold());
         }
     }
 
