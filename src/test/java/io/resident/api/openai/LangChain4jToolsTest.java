@@ -11,6 +11,7 @@ import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.ToolChoice;
@@ -37,7 +38,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * langchain4j's own tool loop against the running app and its demo model: AiServices with a @Tool method, blocking
- * and streaming, and the loop by hand with OpenAiChatModel. The random-weight model is made to call by tool_choice
+ * and streaming, answering in text or as a POJO (response_format json_schema), and the loop by hand with
+ * OpenAiChatModel. The random-weight model is made to call by tool_choice
  * "required" on the first request; the request after the tool's result is free, so the loop ends with text.
  */
 @QuarkusTest
@@ -58,6 +60,13 @@ class LangChain4jToolsTest {
         String chat(String message);
     }
 
+    /** What a structured answer is parsed into: langchain4j sends its JSON schema as response_format. */
+    record Forecast(String city, int degrees) {}
+
+    interface Forecaster {
+        Forecast forecast(String request);
+    }
+
     interface StreamingAssistant {
         TokenStream chat(String message);
     }
@@ -70,6 +79,8 @@ class LangChain4jToolsTest {
 
     /** Room for a forced call: its markup and arguments. */
     private static final int MAX_TOKENS = 160;
+    /** Room for a random-weight model's JSON strings, which end only when it picks a closing quote. */
+    private static final int JSON_MAX_TOKENS = 1500;
 
     @Inject
     ModelHolder holder;
@@ -105,6 +116,23 @@ class LangChain4jToolsTest {
         assertTrue(sent.get(1).messages().getLast() instanceof ToolExecutionResultMessage result
                 && result.text().equals("sunny, 21 degrees"));
         assertFalse(answer.contains("<tool_call>"), answer);
+    }
+
+    @Test
+    void aiServicesCallsTheToolThenAnswersWithAPojo() {
+        Weather weather = new Weather();
+        Forecaster forecaster = AiServices.builder(Forecaster.class)
+                .chatModel(OpenAiChatModel.builder().baseUrl(v1.toString()).apiKey("unused").modelName("default")
+                        .supportedCapabilities(Capability.RESPONSE_FORMAT_JSON_SCHEMA).strictJsonSchema(true)
+                        .temperature(1.0).seed(11).maxTokens(JSON_MAX_TOKENS).timeout(Duration.ofSeconds(120)).build())
+                .tools(weather)
+                .chatRequestTransformer(CALL_FIRST)
+                .build();
+
+        Forecast forecast = forecaster.forecast("What is the weather in Paris?");
+
+        assertEquals(1, weather.cities.size(), "the model called the tool once: " + weather.cities);
+        assertTrue(forecast.city() != null, "the answer after the result, parsed: " + forecast);
     }
 
     @Test
