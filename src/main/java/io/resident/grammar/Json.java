@@ -122,7 +122,8 @@ final class Json {
         public Pos resume() {
             return Ws.before(Pos.any(
                     node.minItems == 0 ? Lit.of(CLOSE_ARRAY, then) : null,
-                    node.maxItems > 0 ? start(node.items, new ItemWritten(node, 1, then)) : null));
+                    node.maxItems > 0 ? start(node.items, new ItemWritten(node,
+                            node.maxItems == Integer.MAX_VALUE ? Math.min(1, node.minItems) : 1, then)) : null));
         }
     }
 
@@ -138,7 +139,9 @@ final class Json {
     record ItemComma(Value.Array node, int count, Cont then) implements Cont {
         @Override
         public Pos resume() {
-            return Ws.before(start(node.items, new ItemWritten(node, count + 1, then)));
+            // without a maximum the count matters only up to the minimum: positions then repeat, and so do their masks
+            int counted = node.maxItems == Integer.MAX_VALUE ? Math.min(count + 1, node.minItems) : count + 1;
+            return Ws.before(start(node.items, new ItemWritten(node, counted, then)));
         }
     }
 }

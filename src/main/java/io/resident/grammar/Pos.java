@@ -228,12 +228,14 @@ sealed interface Pos {
             BitSet next = null;
             if (pattern != null) {
                 next = node.pattern.step(pattern, c);
-                if (next == null || length + 1 + node.pattern.remaining(next) > node.maxLength) {
+                if (next == null || length + 1L + node.pattern.remaining(next) > node.maxLength) {
                     return null;
                 }
             }
             String k = key == null ? null : key + Character.toString(c);
-            return new Str(node, length + 1, next, 0, 0, 0, 0, 0, keyOf, k, then);
+            // without a maximum the count matters only up to the minimum: positions then repeat, and so do their masks
+            int counted = node.maxLength == Integer.MAX_VALUE ? Math.min(length + 1, node.minLength) : length + 1;
+            return new Str(node, counted, next, 0, 0, 0, 0, 0, keyOf, k, then);
         }
 
         @Override

@@ -21,6 +21,8 @@ public final class TokenTrie {
 
     /** Masks kept: each is vocabulary / 8 bytes (19 KB for 151,936 ids). */
     private static final int CACHED_MASKS = 1024;
+    /** A string whose positions count every character (an unbounded one stops counting). */
+    private static final Value.Str COUNTED_STRING = new Value.Str(0, Integer.MAX_VALUE - 1, null);
 
     private final int vocabSize;
     private final byte[][] tokenBytes;
@@ -146,7 +148,7 @@ public final class TokenTrie {
 
     /** The characters of a token that is string content alone from a character boundary, else -1. */
     private static int plainChars(byte[] bytes) {
-        Pos pos = Pos.Str.open(Json.ANY_STRING, null, Pos.End.INSTANCE);
+        Pos pos = Pos.Str.open(COUNTED_STRING, null, Pos.End.INSTANCE);
         for (byte b : bytes) {
             if (b == '"' || b == '\\') {
                 return -1;

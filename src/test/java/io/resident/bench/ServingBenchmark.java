@@ -16,6 +16,8 @@ import io.resident.engine.ForwardingModel;
 import io.resident.engine.Generation;
 import io.resident.engine.GenerationRequest;
 import io.resident.engine.SamplingParams;
+import io.resident.grammar.Grammar;
+import io.resident.grammar.JsonSchema;
 import io.resident.model.CausalLM;
 import io.resident.model.CausalLM.Segment;
 import io.resident.model.ModelConfig;
@@ -51,6 +53,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>
  * java -cp ... io.resident.bench.ServingBenchmark --shape chatglm3-6b --device cuda --dtype float16 --json out.json
  * java -cp ... io.resident.bench.ServingBenchmark --model /models/chatglm3-6b --device cuda
+ * java -cp ... io.resident.bench.ServingBenchmark --model src/test/resources/fixtures/qwen2-tiny --device cpu \
+ *     --streams 8 --schema src/test/resources/io/resident/bench/constrained.schema.json
  * ./mvnw -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=io.resident.bench.ServingBenchmark \
  *     -Dexec.args="--model src/test/resources/fixtures/qwen2-tiny --device cpu --streams 1,4,16,64"
  * </pre>
@@ -59,8 +63,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * --streams 1,8,32,64, --tokens 128 and --stream-prompt 128 (each stream's reply and prompt), --prefill-chunk 2048,
  * --decode-steps 128, --device auto, --dtype auto, --json FILE; --chat-turns 10 and --chat-history 6000 (turns of a
  * chat and the history they reach, each reply 128 tokens), --pool-chats 64, --pool-slots 16 and --pool-context 8192
- * (chats of up to a context each, at once, in a pool of that many full contexts); 0 turns or chats skips one. A model
- * directory without tokenizer files (a test fixture) streams its text through Qwen3's tokenizer.
+ * (chats of up to a context each, at once, in a pool of that many full contexts); 0 turns or chats skips one;
+ * --schema FILE (also run every stream held to this JSON schema, as response_format json_schema does, and report the
+ * per-token overhead). A model directory without tokenizer files (a test fixture) streams its text through Qwen3's
+ * tokenizer.
  *
  * A named shape (chatglm3-6b, qwen2.5-0.5b, qwen2.5-7b, llama-3.1-8b) is built with seeded random weights; replies
  * then never end early, since every stream is given exactly --tokens tokens (end-of-sequence ids are ignored, as
@@ -71,7 +77,7 @@ public final class ServingBenchmark {
     /** One run's settings, from the command line. */
     record Options(String shape, Path model, String device, String dtype, List<Integer> prompts, List<Integer> batches,
             List<Integer> streams, int tokens, int streamPrompt, int prefillChunk, int decodeSteps, int chatTurns,
-            int chatHistory, int poolChats, int poolSlots, int poolContext, Path json) {
+            int chatHistory, int poolChats, int poolSlots, int poolContext, Path json, Path schema) {
 
         static Options parse(String[] args) {
             Map<String, String> a = new LinkedHashMap<>();
@@ -94,7 +100,8 @@ public final class ServingBenchmark {
                     Integer.parseInt(a.getOrDefault("chat-turns", "10")), Integer.parseInt(a.getOrDefault("chat-history", "6000")),
                     Integer.parseInt(a.getOrDefault("pool-chats", "64")), Integer.parseInt(a.getOrDefault("pool-slots", "16")),
                     Integer.parseInt(a.getOrDefault("pool-context", "8192")),
-                    a.containsKey("json") ? Path.of(a.get("json")) : null);
+                    a.containsKey("json") ? Path.of(a.get("json")) : null,
+                    a.containsKey("schema") ? Path.of(a.get("schema")) : null);
         }
 
         private static List<Integer> ints(String csv) {
@@ -106,6 +113,10 @@ public final class ServingBenchmark {
     static final int DECODE_WARMUP = 4;
     /** Tokens of each reply in the chat measurement. */
     static final int CHAT_REPLY = 128;
+    /** Timed rounds of free and constrained streams, alternated so that both see the same machine. */
+    static final int CONSTRAINED_ROUNDS = 5;
+    /** Untimed rounds first: new grammar positions get their masks once, and the JIT compiles the mask code. */
+    static final int CONSTRAINED_WARMUP = 3;
 
     private final Options options;
     private final Random random = new Random(7);
@@ -157,7 +168,10 @@ public final class ServingBenchmark {
             report.put("time_to_first_token_ms", timeToFirstToken(engine, c, loaded.device()));
             report.put("decode_ms_per_step", decodeSteps(model, loaded.device()));
             report.put("native_op_us", nativeOpMicros(loaded.device(), c.hiddenSize()));
-            report.put("streams", streams(engine, c, loaded.device()));
+            report.put("streams", streams(engine, c, loaded.device(), null));
+            if (options.schema() != null) {
+                report.put("constrained_streams", constrainedStreams(engine, c, loaded.device()));
+            }
             report.put("prompt_as_long_as_the_context", longPrompt(engine, c, loaded.device()));
             if (options.chatTurns() > 0) {
                 report.put("chat", chat(model, loaded.tokenizer(), loaded.device()));
@@ -238,11 +252,53 @@ public final class ServingBenchmark {
         }
     }
 
-    /** N concurrent streams, each a --stream-prompt-token prompt and exactly --tokens tokens, greedy. */
-    private Map<String, Object> streams(Engine engine, ModelConfig c, Device device) throws Exception {
+    /**
+     * Per-token time of N concurrent streams, free and held to --schema, greedy: after untimed rounds of each, the
+     * median over alternated rounds.
+     */
+    private Map<String, Object> constrainedStreams(Engine engine, ModelConfig c, Device device) throws Exception {
+        Grammar grammar = Grammar.json(JsonSchema.compile(new ObjectMapper().readTree(options.schema().toFile())));
         Map<String, Object> out = new LinkedHashMap<>();
-        SamplingParams params = SamplingParams.builder().temperature(0).maxTokens(options.tokens()).ignoreEos(true).build();
         for (int n : options.streams()) {
+            List<Integer> one = List.of(n);
+            for (int round = 0; round < CONSTRAINED_WARMUP; round++) {
+                streams(engine, c, device, null, one);
+                streams(engine, c, device, grammar, one);
+            }
+            double[] free = new double[CONSTRAINED_ROUNDS];
+            double[] constrained = new double[CONSTRAINED_ROUNDS];
+            long constrainedTokens = 0;
+            for (int round = 0; round < CONSTRAINED_ROUNDS; round++) {
+                free[round] = msPerToken(streams(engine, c, device, null, one), n);
+                Map<String, Object> held = streams(engine, c, device, grammar, one);
+                constrained[round] = msPerToken(held, n);
+                constrainedTokens += (long) ((Map<?, ?>) held.get(Integer.toString(n))).get("generated");
+            }
+            double f = median(free), k = median(constrained);
+            out.put(Integer.toString(n), Map.of("free_ms_per_token", round(f), "constrained_ms_per_token", round(k),
+                    "overhead_pct", round(100 * (k - f) / f), "constrained_tokens_per_round", constrainedTokens / CONSTRAINED_ROUNDS));
+        }
+        return out;
+    }
+
+    private static double msPerToken(Map<String, Object> streams, int n) {
+        return ((Number) ((Map<?, ?>) streams.get(Integer.toString(n))).get("ms_per_token_median")).doubleValue();
+    }
+
+    private Map<String, Object> streams(Engine engine, ModelConfig c, Device device, Grammar grammar) throws Exception {
+        return streams(engine, c, device, grammar, options.streams());
+    }
+
+    /**
+     * N concurrent streams, each a --stream-prompt-token prompt and exactly --tokens tokens, greedy; held to the
+     * grammar when there is one (a reply then ends early where its JSON closes).
+     */
+    private Map<String, Object> streams(Engine engine, ModelConfig c, Device device, Grammar grammar, List<Integer> counts)
+            throws Exception {
+        Map<String, Object> out = new LinkedHashMap<>();
+        SamplingParams params = SamplingParams.builder().temperature(0).maxTokens(options.tokens()).ignoreEos(true)
+                .grammar(grammar).build();
+        for (int n : counts) {
             List<Callable<Generation>> calls = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 int[] prompt = randomIds(c, options.streamPrompt());

@@ -28,6 +28,13 @@ final class Table {
         ((Map<String, Map<String, Object>>) report.get("streams")).forEach((n, row) ->
                 out.append(String.format("| %s | %s | %s | %s |%n", n, row.get("tokens_per_s"), row.get("ms_per_token_median"),
                         row.get("time_to_first_token_ms_median"))));
+        if (report.containsKey("constrained_streams")) {
+            out.append("\n| concurrent streams | free ms/token | constrained ms/token | overhead | constrained tokens a round |\n"
+                    + "| --- | --- | --- | --- | --- |\n");
+            ((Map<String, Map<String, Object>>) report.get("constrained_streams")).forEach((n, row) ->
+                    out.append(String.format("| %s | %s | %s | %s%% | %s |%n", n, row.get("free_ms_per_token"),
+                            row.get("constrained_ms_per_token"), row.get("overhead_pct"), row.get("constrained_tokens_per_round"))));
+        }
         Map<String, Object> longPrompt = (Map<String, Object>) report.get("prompt_as_long_as_the_context");
         out.append(String.format("%na prompt of %s tokens (the context less one): first token after %s ms; one token more: %s;"
                 + " the engine after: %s%n", longPrompt.get("tokens"), longPrompt.get("time_to_first_token_ms"),
