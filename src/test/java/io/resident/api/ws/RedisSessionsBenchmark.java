@@ -15,18 +15,20 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Chat sessions over two packaged instances sharing one redis-server, on the CPU demo model: every session is a
  * client that opens it, then takes each turn on the other instance than the last (a resume through Redis every
  * turn). Prints turns per second, the client's turn latency, and the time each turn spent in the session store,
- * read from both instances' resident_session_store_duration_seconds histograms.
+ * read from both instances' resident_session_store_duration_seconds histograms. --concurrency bounds the sessions that
+ * converse at once (all of them by default).
  *
  * <pre>
  * ./mvnw -q package -DskipTests
  * ./mvnw -q exec:java -Dexec.classpathScope=test -Dexec.mainClass=io.resident.api.ws.RedisSessionsBenchmark \
- *     -Dexec.args="--sessions 200 --turns 5 --max-tokens 8"
+ *     -Dexec.args="--sessions 200 --turns 5 --max-tokens 8 --concurrency 200"
  * </pre>
  */
 public final class RedisSessionsBenchmark {
@@ -36,13 +38,16 @@ public final class RedisSessionsBenchmark {
     private RedisSessionsBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = new TreeMap<>(Map.of("--sessions", "200", "--turns", "5", "--max-tokens", "8"));
+        Map<String, String> options = new TreeMap<>(Map.of("--sessions", "200", "--turns", "5", "--max-tokens", "8",
+                "--concurrency", "200"));
         for (int i = 0; i + 1 < args.length; i += 2) {
             options.put(args[i], args[i + 1]);
         }
         int sessions = Integer.parseInt(options.get("--sessions"));
         int turns = Integer.parseInt(options.get("--turns"));
         int maxTokens = Integer.parseInt(options.get("--max-tokens"));
+        // sessions conversing at once; the others wait their turn (a turn queued for over a minute fails the run)
+        Semaphore conversing = new Semaphore(Integer.parseInt(options.get("--concurrency")));
         Path temp = Files.createTempDirectory("resident-redis-bench");
         Vertx vertx = Vertx.vertx();
         try (RedisServer redis = RedisServer.start(temp.resolve("redis"))) {
@@ -58,7 +63,14 @@ public final class RedisSessionsBenchmark {
                     List<Future<Integer>> done = new ArrayList<>();
                     for (int s = 0; s < sessions; s++) {
                         int session = s;
-                        done.add(clients.submit(() -> converse(vertx, instances, session, turns, maxTokens, latencies)));
+                        done.add(clients.submit(() -> {
+                            conversing.acquire();
+                            try {
+                                return converse(vertx, instances, session, turns, maxTokens, latencies);
+                            } finally {
+                                conversing.release();
+                            }
+                        }));
                     }
                     for (Future<Integer> memory : done) {
                         if (memory.get() != 2 * turns) {
