@@ -58,7 +58,8 @@ class ResidentConfigTest {
             Map.entry("RESIDENT_MAX_CONNECTIONS_PER_CLIENT", "4"),
             Map.entry("RESIDENT_MAX_FRAME_SIZE", "64K"),
             Map.entry("RESIDENT_MAX_MESSAGE_LENGTH", "1000"),
-            Map.entry("RESIDENT_MAX_REQUEST_BODY", "1M"));
+            Map.entry("RESIDENT_MAX_REQUEST_BODY", "1M"),
+            Map.entry("RESIDENT_SESSION_STORE", "redis"));
 
     static ResidentConfig read(Map<String, String> env) {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
@@ -86,6 +87,7 @@ class ResidentConfigTest {
         assertEquals(List.of(Duration.ofMinutes(1), 1000, 32, 65536),
                 List.of(c.sessionSweepInterval(), c.maxSessions(), c.maxConnectionsPerClient(), c.maxMessageLength()));
         assertEquals(List.of(512L << 10, 10L << 20), List.of(c.maxFrameSize().asLongValue(), c.maxRequestBody().asLongValue()));
+        assertEquals(ResidentConfig.SessionStoreKind.MEMORY, c.sessionStore(), "sessions in memory unless Redis is asked for");
     }
 
     @Test
@@ -104,6 +106,7 @@ class ResidentConfigTest {
         assertEquals(List.of(Duration.ofSeconds(10), 50, 4, 1000),
                 List.of(c.sessionSweepInterval(), c.maxSessions(), c.maxConnectionsPerClient(), c.maxMessageLength()));
         assertEquals(List.of(64L << 10, 1L << 20), List.of(c.maxFrameSize().asLongValue(), c.maxRequestBody().asLongValue()));
+        assertEquals(ResidentConfig.SessionStoreKind.REDIS, c.sessionStore());
         assertEquals(ResidentConfig.class.getDeclaredMethods().length, EVERY_VARIABLE.size(), "a setting missing from this test");
     }
 

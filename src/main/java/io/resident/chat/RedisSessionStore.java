@@ -29,7 +29,6 @@ final class RedisSessionStore implements SessionStore {
     static final String OPENED_CHANNEL = "resident:sessions:opened";
     private static final String SYSTEM_PROMPT = "systemPrompt";
     private static final String LAST_ACTIVE = "lastActive";
-    private static final Duration SUBSCRIBE_WITHIN = Duration.ofSeconds(30);
 
     private final RedisDataSource redis;
     private final Duration ttl;
@@ -161,12 +160,14 @@ final class RedisSessionStore implements SessionStore {
         return result;
     }
 
-    /** Subscribes the take-over channel unless it is or is being subscribed; never blocks. */
+    /**
+     * Subscribes the take-over channel unless it is or is being subscribed; never blocks. The subscription counts until
+     * its connection ends: with these client versions the confirmation may never arrive although messages do.
+     */
     private void subscribe() {
         if (subscribed.compareAndSet(false, true)) {
             redis.getReactive().pubsub(String.class)
                     .subscribe(OPENED_CHANNEL, this::received, this::unsubscribed, failure -> unsubscribed())
-                    .ifNoItem().after(SUBSCRIBE_WITHIN).fail()
                     .subscribe().with(subscriber -> LOG.debug("Subscribed to the take-over channel"), failure -> {
                         subscribed.set(false);
                         LOG.warnf("The take-over channel is not subscribed (%s); the next check tries again", failure.toString());

@@ -54,7 +54,8 @@ class GrafanaDashboardTest {
         assertTrue(queried.containsAll(Set.of("resident_generation_tokens_total", "resident_time_to_first_token_seconds_bucket",
                 "resident_inter_token_latency_seconds_bucket", "resident_requests_running", "resident_requests_waiting",
                 "resident_kv_cache_usage_ratio", "resident_sessions_active", "resident_gpu_memory_used_bytes",
-                "resident_gpu_memory_total_bytes", "resident_gpu_memory_readiness_threshold", "resident_request_errors_total")),
+                "resident_gpu_memory_total_bytes", "resident_gpu_memory_readiness_threshold", "resident_request_errors_total",
+                "resident_session_store_duration_seconds_bucket")),
                 queried.toString());
         dashboard.get("panels").forEach(panel -> assertEquals("${datasource}", panel.at("/datasource/uid").asText(),
                 panel.get("title").asText() + " reads the dashboard's Prometheus"));
