@@ -38,7 +38,7 @@ class StartupIT {
 
     @Test
     void chatGlmFixtureDirectory() throws Exception {
-        Path fixture = Fixtures.shared("chatglm3-6b-tiny");
+        Path fixture = Fixtures.own("chatglm3-6b-tiny");
         try (ServiceProcess service = start(Map.of("RESIDENT_MODEL", fixture.toString()))) {
             service.awaitReady();
             assertTrue(service.get("/q/health/ready").contains("\"id\": \"chatglm3-6b-tiny\""), service.output());
@@ -57,7 +57,7 @@ class StartupIT {
 
     @Test
     void sigtermDrainsTheEngineThenStops() throws Exception {
-        Path fixture = Fixtures.shared("chatglm3-6b-tiny");
+        Path fixture = Fixtures.own("chatglm3-6b-tiny");
         try (var service = start(Map.of("RESIDENT_MODEL", fixture.toString(), "RESIDENT_DRAIN_TIMEOUT", "7s"))) {
             service.awaitReady();
             service.process().destroy(); // SIGTERM
@@ -73,7 +73,7 @@ class StartupIT {
     @Test
     void kvCacheThatCannotFitIsRefused() throws Exception {
         // 100,000 slots of 8,192 positions at 512 bytes each: 390 GiB, more than any test machine has free
-        assertRefused(Map.of("RESIDENT_MODEL", Fixtures.shared("chatglm3-6b-tiny").toString(),
+        assertRefused(Map.of("RESIDENT_MODEL", Fixtures.own("chatglm3-6b-tiny").toString(),
                 "RESIDENT_MAX_BATCH", "100000", "RESIDENT_MAX_CONTEXT", "8192"),
                 "the model does not fit: weights 0.00 GiB + KV cache 100000 slots x 8192 positions (390.63 GiB)");
     }
@@ -132,7 +132,7 @@ class StartupIT {
     }
 
     private Path brokenCopy(String name) throws IOException {
-        Path source = Fixtures.shared("chatglm3-6b-tiny");
+        Path source = Fixtures.own("chatglm3-6b-tiny");
         Path dir = Files.createDirectories(temp.resolve(name));
         try (Stream<Path> files = Files.list(source)) {
             for (Path file : files.toList()) {

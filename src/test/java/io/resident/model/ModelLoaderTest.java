@@ -65,7 +65,7 @@ class ModelLoaderTest {
     @Test
     void chatglm3_32kTakesItsRopeRatioAndContextFromConfigJson() throws IOException {
         Path dir = Files.createDirectories(temp.resolve("chatglm3-6b-32k-tiny"));
-        ObjectNode json = (ObjectNode) new ObjectMapper().readTree(Fixtures.shared("chatglm3-6b-tiny").resolve("config.json").toFile());
+        ObjectNode json = (ObjectNode) new ObjectMapper().readTree(Fixtures.own("chatglm3-6b-tiny").resolve("config.json").toFile());
         json.put("rope_ratio", 50).put("seq_length", 32768);
         new ObjectMapper().writeValue(dir.resolve("config.json").toFile(), json);
         ModelConfig c = ModelLoader.readConfig(dir);

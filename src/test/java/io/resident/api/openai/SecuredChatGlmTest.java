@@ -39,7 +39,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The ChatGLM3 fixture behind RESIDENT_API_KEY: 401, 413 and 503 answers, and replies equal to THUDM's reference. */
+/** The ChatGLM3 fixture behind RESIDENT_API_KEY: 401, 413 and 503 answers, and replies equal to the reference's. */
 @QuarkusTest
 @TestProfile(SecuredChatGlm.class)
 class SecuredChatGlmTest {
@@ -57,7 +57,7 @@ class SecuredChatGlmTest {
 
     @BeforeAll
     static void readGolden() throws Exception {
-        golden = JSON.readTree(Fixtures.shared("chatglm3-6b-tiny-golden.json").toFile());
+        golden = JSON.readTree(Fixtures.own("chatglm3-6b-tiny").resolve("golden.json").toFile());
     }
 
     @BeforeEach
