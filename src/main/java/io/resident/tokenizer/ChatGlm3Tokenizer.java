@@ -1,5 +1,6 @@
 package io.resident.tokenizer;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -94,6 +95,17 @@ final class ChatGlm3Tokenizer implements Tokenizer {
             return decoder.push(id) + decoder.flush();
         }
         return sp.piece(id).replace(SentencePieceModel.SPACE, ' ');
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        if (!isText(id)) {
+            return new byte[0];
+        }
+        if (sp.isByte(id)) {
+            return new byte[] {(byte) SentencePieceModel.byteOf(sp.piece(id))};
+        }
+        return sp.piece(id).replace(SentencePieceModel.SPACE, ' ').getBytes(StandardCharsets.UTF_8);
     }
 
     /**

@@ -42,15 +42,18 @@ final class HfTokenizer implements Tokenizer {
     private final Map<String, Object> specialTokenTexts;
     private final Set<Integer> specialIds;
     private final Set<Integer> stopIds;
+    private final TokenBytes tokenBytes;
 
     private HfTokenizer(HuggingFaceTokenizer withSpecials, HuggingFaceTokenizer plain, JinjaTemplate template,
-                        Map<String, Object> specialTokenTexts, Set<Integer> specialIds, Set<Integer> stopIds) {
+                        Map<String, Object> specialTokenTexts, Set<Integer> specialIds, Set<Integer> stopIds,
+                        TokenBytes tokenBytes) {
         this.withSpecials = withSpecials;
         this.plain = plain;
         this.template = template;
         this.specialTokenTexts = specialTokenTexts;
         this.specialIds = specialIds;
         this.stopIds = stopIds;
+        this.tokenBytes = tokenBytes;
     }
 
     static HfTokenizer load(Path dir, Set<Integer> configEosIds) {
@@ -79,18 +82,20 @@ final class HfTokenizer implements Tokenizer {
             throw new TokenizerLoadException(dir + " names no eos token (config.json, generation_config.json or tokenizer_config.json)");
         }
         return new HfTokenizer(djl(added.json, file), djl(added.withoutSpecials(file), file), template, specialTokenTexts,
-                Set.copyOf(added.specialIds), Set.copyOf(stops));
+                Set.copyOf(added.specialIds), Set.copyOf(stops), added.tokenBytes());
     }
 
     /** tokenizer.json's added tokens and where its added_tokens and model.vocab sit, read without a tree of the vocabulary. */
     private record AddedTokens(byte[] json, int arrayStart, int arrayEnd, int vocabOpen, ArrayNode tokens,
-                               Map<String, Integer> ids, Set<Integer> specialIds) {
+                               Map<String, Integer> ids, Set<Integer> specialIds, Map<Integer, String> vocab, boolean byteLevel) {
 
         static AddedTokens read(Path file) {
             try {
                 byte[] json = Files.readAllBytes(file);
                 int arrayStart = -1, arrayEnd = -1, vocabOpen = -1;
                 ArrayNode tokens = JSON.createArrayNode();
+                Map<Integer, String> vocab = new HashMap<>();
+                boolean byteLevel = false;
                 try (JsonParser p = JSON.getFactory().createParser(json)) {
                     if (p.nextToken() != JsonToken.START_OBJECT) {
                         throw new TokenizerLoadException(file + " is not a JSON object");
@@ -104,12 +109,20 @@ final class HfTokenizer implements Tokenizer {
                             arrayEnd = (int) p.currentTokenLocation().getByteOffset() + 1;
                         } else if (field.equals("model") && value == JsonToken.START_OBJECT) {
                             while (p.nextToken() == JsonToken.FIELD_NAME) {
-                                boolean vocab = p.currentName().equals("vocab");
-                                if (p.nextToken() == JsonToken.START_OBJECT && vocab) {
+                                boolean isVocab = p.currentName().equals("vocab");
+                                if (p.nextToken() == JsonToken.START_OBJECT && isVocab) {
                                     vocabOpen = (int) p.currentTokenLocation().getByteOffset();
+                                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                                        String piece = p.currentName();
+                                        p.nextToken();
+                                        vocab.put(p.getIntValue(), piece);
+                                    }
+                                } else {
+                                    p.skipChildren();
                                 }
-                                p.skipChildren();
                             }
+                        } else if (field.equals("decoder") && value == JsonToken.START_OBJECT) {
+                            byteLevel = JSON.readTree(p).toString().contains("\"ByteLevel\"");
                         } else {
                             p.skipChildren();
                         }
@@ -126,10 +139,21 @@ final class HfTokenizer implements Tokenizer {
                         specialIds.add(t.path("id").asInt());
                     }
                 }
-                return new AddedTokens(json, arrayStart, arrayEnd, vocabOpen, tokens, ids, specialIds);
+                return new AddedTokens(json, arrayStart, arrayEnd, vocabOpen, tokens, ids, specialIds, vocab, byteLevel);
             } catch (IOException e) {
                 throw new TokenizerLoadException("cannot parse " + file + ": " + e.getMessage(), e);
             }
+        }
+
+        /** Each token's raw bytes: the vocabulary's pieces decoded as the decoder does, added tokens as their text. */
+        TokenBytes tokenBytes() {
+            Map<Integer, byte[]> bytes = new HashMap<>(vocab.size() + tokens.size());
+            vocab.forEach((id, piece) -> bytes.put(id, TokenBytes.ofPiece(piece, byteLevel)));
+            for (JsonNode t : tokens) {
+                int id = t.path("id").asInt();
+                bytes.put(id, specialIds.contains(id) ? new byte[0] : t.path("content").asText().getBytes(StandardCharsets.UTF_8));
+            }
+            return new TokenBytes(bytes);
         }
 
         /**
@@ -273,6 +297,11 @@ final class HfTokenizer implements Tokenizer {
     @Override
     public String tokenText(int id) {
         return specialIds.contains(id) ? "" : withSpecials.decode(new long[] {id}, false);
+    }
+
+    @Override
+    public byte[] tokenBytes(int id) {
+        return tokenBytes.of(id);
     }
 
     @Override

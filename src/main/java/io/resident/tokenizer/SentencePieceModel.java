@@ -338,7 +338,7 @@ final class SentencePieceModel {
         }
     }
 
-    private static int byteOf(String piece) {
+    static int byteOf(String piece) {
         if (piece.length() != 6 || !piece.startsWith("<0x") || !piece.endsWith(">")) {
             throw new IllegalArgumentException("byte piece '" + piece + "' is not <0xXX>");
         }

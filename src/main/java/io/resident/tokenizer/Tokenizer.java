@@ -27,6 +27,9 @@ public interface Tokenizer extends AutoCloseable {
     /** The text of one token as a reply would show it (for logprobs); empty for special tokens. */
     String tokenText(int id);
 
+    /** The raw bytes one token adds to a reply's UTF-8 (part of a character for some); none for special tokens. */
+    byte[] tokenBytes(int id);
+
     /** A fresh incremental decoder for one reply. */
     StreamDecoder streamDecoder();
 

@@ -30,6 +30,7 @@ record ChatRequest(
         StreamOptions streamOptions,
         JsonNode logitBias,
         JsonNode tools,
+        JsonNode functions,
         JsonNode responseFormat)
         implements SamplingFields {
 
@@ -59,14 +60,14 @@ record ChatRequest(
 
     private static String role(String role, String param) {
         if (role == null) {
-            throw ApiException.invalid(param, "'" + param + "' is required: system, user or assistant");
+            throw ApiException.invalid(param, "'" + param + "' is required: system, developer, user or assistant");
         }
         return switch (role) {
             case "system", "user", "assistant" -> role;
             case "developer" -> "system";
             case "tool", "function" -> throw ApiException.invalid(param,
                     "'" + param + "' is " + role + ": this service does no tool calling, so it takes no tool results");
-            default -> throw ApiException.invalid(param, "'" + param + "' is '" + role + "'; it must be system, user or assistant");
+            default -> throw ApiException.invalid(param, "'" + param + "' is '" + role + "'; it must be system, developer, user or assistant");
         };
     }
 
@@ -115,6 +116,9 @@ record ChatRequest(
     void refuseUnsupported() {
         if (Sampling.present(tools) && !(tools.isArray() && tools.isEmpty())) {
             throw ApiException.invalid("tools", "'tools' is not supported: this service does no tool calling");
+        }
+        if (Sampling.present(functions) && !(functions.isArray() && functions.isEmpty())) {
+            throw ApiException.invalid("functions", "'functions' is not supported: this service does no function calling");
         }
         if (Sampling.present(responseFormat) && !responseFormat.path("type").asText().equals("text")) {
             throw ApiException.invalid("response_format", "'response_format' " + responseFormat.path("type")
