@@ -132,7 +132,7 @@ public class ModelHolder {
             ModelConfig modelConfig = DemoModel.config(tokenizer);
             DataType dtype = EnvironmentCheck.requireDtype(config.dtype(), device, modelConfig);
             KvCacheSizing.Plan plan = plan(modelConfig, device, dtype, DemoModel.weightBytes(modelConfig, dtype));
-            loaded = DemoModel.load(modelConfig, config.device(), config.dtype(), plan.slots(), plan.context());
+            loaded = DemoModel.load(modelConfig, tokenizer, config.device(), config.dtype(), plan.slots(), plan.context());
             id = ServedModel.DEMO_ID;
         }
         model = loaded;

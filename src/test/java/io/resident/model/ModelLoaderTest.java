@@ -119,7 +119,7 @@ class ModelLoaderTest {
 
     @Test
     void randomWeightsAreSeeded() {
-        ModelConfig demo = ModelLoader.demoConfig(512, List.of(2));
+        ModelConfig demo = ModelLoader.demoConfig(512, List.of(2), GenerationDefaults.NONE);
         float[][] first, second, other;
         List<CausalLM.Segment> prompt = List.of(new CausalLM.Segment(0, 0, new int[] {5, 9, 200}));
         try (CausalLM model = ModelLoader.random(demo, 42, "cpu", "auto", 1, 32)) {
