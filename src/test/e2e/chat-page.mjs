@@ -26,15 +26,22 @@ context.setDefaultTimeout(WAIT_MS);
 /** A fresh tab (its own sessionStorage, so its own session) that records the socket's frames and page errors. */
 async function tab(setup) {
   const page = await context.newPage();
-  const seen = { sent: [], received: [], sockets: [], errors: [], requests: [] };
+  const seen = { sent: [], received: [], sockets: [], errors: [], requests: [], events: [] };
   page.on('pageerror', e => seen.errors.push(e.message));
   page.on('console', m => m.type() === 'error' && seen.errors.push(m.text()));
-  page.on('request', r => r.url().includes('/api/')
-      && seen.requests.push({ url: r.url(), authorization: r.headers().authorization ?? null }));
+  page.on('request', r => {
+    if (!r.url().includes('/api/')) return;
+    seen.requests.push({ url: r.url(), authorization: r.headers().authorization ?? null });
+    seen.events.push('info');
+  });
   page.on('websocket', ws => {
     seen.sockets.push(ws.url());
     ws.on('framesent', f => seen.sent.push(JSON.parse(f.payload)));
-    ws.on('framereceived', f => seen.received.push(JSON.parse(f.payload)));
+    ws.on('framereceived', f => {
+      const frame = JSON.parse(f.payload);
+      seen.received.push(frame);
+      seen.events.push(frame.type);
+    });
   });
   if (setup) await setup(page);
   return { page, seen };
@@ -94,6 +101,19 @@ const bubbles = page => page.$$eval('.msg',
 const text = (page, selector) => page.locator(selector).textContent();
 const visible = (page, selector) => page.locator(selector).isVisible();
 const shot = (page, name) => page.screenshot({ path: join(out, `${name}.png`) });
+/** Polls a condition of this script's own state until it holds or the time is up; says whether it held. */
+async function until(condition, ms) {
+  for (const end = Date.now() + ms; !condition(); await new Promise(r => setTimeout(r, 50))) {
+    if (Date.now() > end) return false;
+  }
+  return true;
+}
+const metas = page => page.$$eval('.msg.assistant .meta', els => els.map(el => ({ text: el.textContent, className: el.className })));
+/** Whether an element lies wholly inside the window, as a user sees it without scrolling. */
+const inView = (page, selector) => page.$eval(selector, el => {
+  const r = el.getBoundingClientRect();
+  return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth;
+});
 
 /** The font chromium really drew a node's text with (CDP), not just the CSS font-family it asked for. */
 async function fontsOf(page, selector) {
@@ -139,10 +159,12 @@ async function openSuite() {
     await page.waitForFunction(() => window.replyStates.filter(s => s.state === 'streaming' && s.length > 0).length >= 3);
     await shot(page, 'streaming');
     const end = await finished(page);
+    // the sidebar's Load line is asked for again as the reply ends, not at the next 5-second poll
+    const infoAfterDone = await until(() => seen.events.lastIndexOf('info') > seen.events.indexOf('done'), 2000);
     await shot(page, 'streamed');
     const deltas = seen.received.filter(f => f.type === 'delta');
     return {
-      ...end, states: await page.evaluate(() => window.replyStates),
+      ...end, states: await page.evaluate(() => window.replyStates), infoAfterDone,
       deltaFrames: deltas.length, deltaText: deltas.map(f => f.text).join(''),
       chatFrame: seen.sent.find(f => f.type === 'chat'), done: seen.received.find(f => f.type === 'done'),
       bubbles: await bubbles(page), memory: await text(page, '#memory'),
@@ -153,13 +175,14 @@ async function openSuite() {
 
   await scenario('resume', async () => {
     const before = await bubbles(page);
+    const metasBefore = await metas(page);
     const session = await page.evaluate(() => sessionStorage.getItem('resident.session'));
     seen.received.length = 0;
     await page.reload();
     await page.waitForSelector('#connection[data-state=connected]');
     await shot(page, 'resumed');
     return {
-      before, after: await bubbles(page), sessionBefore: session,
+      before, after: await bubbles(page), sessionBefore: session, metasBefore, metasAfter: await metas(page),
       sessionFrame: seen.received.find(f => f.type === 'session'),
       connection: await text(page, '#connection-text'), memory: await text(page, '#memory'),
     };
@@ -175,8 +198,11 @@ async function openSuite() {
     await page.click('#stop');
     const end = await finished(page);
     await shot(page, 'stopped');
+    const metasBefore = await metas(page);
+    await page.reload();
+    await page.waitForSelector('#connection[data-state=connected]');
     return {
-      ...end, stopVisible, sendVisibleAfter: await visible(page, '#send'),
+      ...end, stopVisible, sendVisibleAfter: await visible(page, '#send'), metasBefore, metasAfter: await metas(page),
       cancelFrame: seen.sent.some(f => f.type === 'cancel'), done: seen.received.find(f => f.type === 'done'),
       memory: await text(page, '#memory'), bubbles: await bubbles(page),
     };
@@ -341,6 +367,35 @@ async function openSuite() {
     await shot(first, 'taken-over');
     await second.close();
     await first.close();
+    return result;
+  });
+
+  await scenario('phone', async () => {
+    // 390 x 844, a phone held upright: the message box stays in view, the sidebar waits behind its button
+    const { page: phone, seen: phoneSeen } = await tab(p => p.setViewportSize({ width: 390, height: 844 }));
+    await phone.goto(base);
+    // the connection line sits in the folded sidebar: present, not visible
+    await phone.waitForSelector('#connection[data-state=connected]', { state: 'attached' });
+    await phone.waitForFunction(() => document.getElementById('model-id').textContent !== '…');
+    const atStart = { input: await inView(phone, '#input'), send: await inView(phone, '#send'),
+      sidebar: await visible(phone, '#sidebar'), toggle: await inView(phone, '#sidebar-toggle') };
+    await shot(phone, 'phone');
+    await setControls(phone, '1', '60');
+    for (const message of ['Hello from a phone', 'And a second message, to fill the screen']) {
+      await sendMessage(phone, message);
+      await finished(phone);
+    }
+    const afterReplies = { input: await inView(phone, '#input'), send: await inView(phone, '#send'),
+      lastReply: await inView(phone, '.msg.assistant:last-child .meta') };
+    await shot(phone, 'phone-chat');
+    await phone.click('#sidebar-toggle');
+    const opened = { sidebar: await visible(phone, '#sidebar'), model: await inView(phone, '#model-id'),
+      expanded: await phone.getAttribute('#sidebar-toggle', 'aria-expanded') };
+    await shot(phone, 'phone-sidebar');
+    await phone.click('#sidebar-toggle');
+    const closed = { sidebar: await visible(phone, '#sidebar'), input: await inView(phone, '#input') };
+    const result = { atStart, afterReplies, opened, closed, errors: phoneSeen.errors };
+    await phone.close();
     return result;
   });
 

@@ -132,15 +132,76 @@ def agree(entry):
     return next((i for i, (a, b) in enumerate(zip(entry["output_ids"], half)) if a != b), len(half))
 
 
-def chatglm_fp16(chatglm_dir, out_file):
-    """ChatGLM3 weights mapped onto transformers' Glm (same function, see the ChatGLM notes); greedy ids in fp16."""
-    from safetensors.torch import load_file
-    cfg = json.load(open(os.path.join(chatglm_dir, "config.json")))
-    golden = json.load(open(chatglm_dir.rstrip("/") + "-golden.json"))
-    state = {}
-    for f in sorted(os.listdir(chatglm_dir)):
-        if f.endswith(".safetensors"):
-            state.update(load_file(os.path.join(chatglm_dir, f)))
+# ChatGLM3's special tokens, numbered after the SentencePiece vocabulary as THUDM's tokenizer numbers them
+GLM_SPECIAL = ["[MASK]", "[gMASK]", "[sMASK]", "sop", "eop", "<|system|>", "<|user|>", "<|assistant|>", "<|observation|>"]
+GLM_SP_VOCAB = 1000
+GLM_WORDS = ("the model keeps one chat session resident on a device and serves many people at once with a queue"
+             " of requests tokens are streamed back as text while the cache holds keys and values for every slot"
+             " hello world python file read write list string number token reply answer question memory window"
+             " system user assistant function tool call weather today tomorrow explain simple example code test").split()
+GLM_CHINESE = ("你好 世界 模型 中文 文本 数字 问题 回答 助手 用户 系统 今天 明天 天气 文件 读取 写入 代码 简单 例子"
+               " 人工智能 机器 学习 记忆 会话 服务 显存 请求 队列 故事 从前 有 一座 山 我 你 他 是 的 了 在 和 混合").split()
+GLM_VECTORS = ["你好", "Hello world", "\n", "  two  spaces", "emoji 👋🙂 and 中文混合 text", "数字1234567890", "tab\there",
+               "<|user|> is plain text here", "Ünïcödé ß"]
+GLM_CONVERSATIONS = [
+    [{"role": "user", "content": "你好"}],
+    [{"role": "system", "content": "You are a helpful assistant."},
+     {"role": "user", "content": "How do I read a CSV file in Python?"}],
+    [{"role": "user", "content": "讲一个故事"}, {"role": "assistant", "content": "从前有一座山。"},
+     {"role": "user", "content": "Explain it like I'm five 🙂"}],
+]
+
+
+def glm_tokenizer(path, seed):
+    """A 1,000-piece BPE SentencePiece model trained as ChatGLM3's was (byte fallback, digits split, no normalization)."""
+    import random
+    import sentencepiece as spm
+    rng = random.Random(seed)
+    syllable = lambda: rng.choice("bcdfghklmnprstvwz") + rng.choice("aeiou") + rng.choice(["", "n", "r", "s", "t"])
+    invented = ["".join(syllable() for _ in range(rng.randint(1, 3))) for _ in range(300)]  # enough distinct pieces
+    lines = []
+    for _ in range(4000):
+        words = [rng.choice(GLM_WORDS + invented if rng.random() < 0.6 else GLM_CHINESE) for _ in range(rng.randint(3, 12))]
+        lines.append(" ".join(words) + rng.choice([".", "?", "!", "。", "？", "，", " " + str(rng.randint(0, 99999))]))
+    corpus = os.path.join(path, "corpus.txt")
+    with open(corpus, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    spm.SentencePieceTrainer.train(input=corpus, model_prefix=os.path.join(path, "tokenizer"), model_type="bpe",
+                                   vocab_size=GLM_SP_VOCAB, character_coverage=0.9995, split_digits=True,
+                                   allow_whitespace_only_pieces=True, hard_vocab_limit=True, byte_fallback=True,
+                                   unk_id=0, bos_id=1, eos_id=2, pad_id=-1, normalization_rule_name="identity",
+                                   add_dummy_prefix=True, remove_extra_whitespaces=False, num_threads=1,
+                                   minloglevel=2)
+    for leftover in ("corpus.txt", "tokenizer.vocab"):
+        os.remove(os.path.join(path, leftover))
+    with open(os.path.join(path, "tokenizer_config.json"), "w") as f:
+        json.dump({"remove_space": False, "do_lower_case": False, "tokenizer_class": "ChatGLMTokenizer"}, f, indent=2)
+    return spm.SentencePieceProcessor(model_file=os.path.join(path, "tokenizer.model"))
+
+
+def glm_chat_ids(sp, messages):
+    """build_chat_input's ids: [gMASK] sop, per message its role token, the empty metadata line and its content."""
+    ids = [GLM_SP_VOCAB + GLM_SPECIAL.index("[gMASK]"), GLM_SP_VOCAB + GLM_SPECIAL.index("sop")]
+    for m in messages:
+        ids += [GLM_SP_VOCAB + GLM_SPECIAL.index(f"<|{m['role']}|>")] + sp.encode("\n") + sp.encode(m["content"])
+    return ids + [GLM_SP_VOCAB + GLM_SPECIAL.index("<|assistant|>")]
+
+
+def glm_config(heads, head_dim, groups, hidden, ffn, layers, vocab):
+    """config.json as THUDM's chatglm3-6b writes it, at the fixture's size."""
+    return {"model_type": "chatglm", "architectures": ["ChatGLMModel"], "add_bias_linear": False, "add_qkv_bias": True,
+            "apply_query_key_layer_scaling": True, "apply_residual_connection_post_layernorm": False,
+            "attention_dropout": 0.0, "attention_softmax_in_fp32": True, "bias_dropout_fusion": True,
+            "ffn_hidden_size": ffn, "fp32_residual_connection": False, "hidden_dropout": 0.0, "hidden_size": hidden,
+            "kv_channels": head_dim, "layernorm_epsilon": 1e-05, "multi_query_attention": True,
+            "multi_query_group_num": groups, "num_attention_heads": heads, "num_layers": layers, "original_rope": True,
+            "padded_vocab_size": vocab, "post_layer_norm": True, "rmsnorm": True, "seq_length": 8192,
+            "use_cache": True, "torch_dtype": "float16", "tie_word_embeddings": False, "eos_token_id": 2,
+            "pad_token_id": 0}
+
+
+def glm_reference(cfg, state):
+    """ChatGLM3 weights mapped onto transformers' Glm, which computes the same function (see the ChatGLM notes)."""
     heads, d, groups = cfg["num_attention_heads"], cfg["kv_channels"], cfg["multi_query_group_num"]
     q, kv = heads * d, groups * d
     glm = GlmConfig(vocab_size=cfg["padded_vocab_size"], hidden_size=cfg["hidden_size"],
@@ -166,33 +227,98 @@ def chatglm_fp16(chatglm_dir, out_file):
         mapped[dst + "input_layernorm.weight"] = state[src + "input_layernorm.weight"]
         mapped[dst + "post_attention_layernorm.weight"] = state[src + "post_attention_layernorm.weight"]
     model = GlmForCausalLM(glm).eval()
-    missing, unexpected = model.load_state_dict({k: v.float() for k, v in mapped.items()}, strict=False)
-    print("chatglm via Glm: missing", missing, "unexpected", unexpected)
-    result = {"conversations": []}
-    for conv in golden["conversations"]:
-        ids32 = greedy(model, conv["prompt_ids"], "cpu")[0]
-        entry = {"prompt_ids": conv["prompt_ids"], "output_ids": conv["output_ids"],
-                 "glm_fp32_matches_reference": ids32 == conv["output_ids"]}
+    model.load_state_dict({k: v.float() for k, v in mapped.items()}, strict=True)
+    return model
+
+
+def glm_weights(cfg, seed):
+    """Random weights under THUDM's names in two shards, scaled so that logits spread over several units."""
+    g = torch.Generator().manual_seed(seed)
+    h, qkv = cfg["hidden_size"], (cfg["num_attention_heads"] + 2 * cfg["multi_query_group_num"]) * cfg["kv_channels"]
+    noise = lambda *shape: torch.randn(shape, generator=g)
+    linear = lambda rows, cols: 2.5 * noise(rows, cols) / cols ** 0.5
+    shards = [{"transformer.embedding.word_embeddings.weight": noise(cfg["padded_vocab_size"], h),
+               "transformer.encoder.final_layernorm.weight": 1 + 0.1 * noise(h)}, {}]
+    for i in range(cfg["num_layers"]):
+        p = f"transformer.encoder.layers.{i}."
+        shards[i].update({p + "input_layernorm.weight": 1 + 0.1 * noise(h),
+                          p + "self_attention.query_key_value.weight": linear(qkv, h),
+                          p + "self_attention.query_key_value.bias": 0.2 * noise(qkv),
+                          p + "self_attention.dense.weight": linear(h, h),
+                          p + "post_attention_layernorm.weight": 1 + 0.1 * noise(h),
+                          p + "mlp.dense_h_to_4h.weight": linear(2 * cfg["ffn_hidden_size"], h),
+                          p + "mlp.dense_4h_to_h.weight": linear(h, cfg["ffn_hidden_size"])})
+    rotary = cfg["kv_channels"] // 2
+    shards[1]["transformer.output_layer.weight"] = linear(cfg["padded_vocab_size"], h)
+    # stored and never read, as in THUDM's checkpoints
+    shards[1]["transformer.rotary_pos_emb.inv_freq"] = 1.0 / 10000 ** (torch.arange(0, rotary, 2).float() / rotary)
+    return shards
+
+
+def make_chatglm(out_dir, name, corpus_seed, weight_seed):
+    """ChatGLM3's shape and file layout (fused QKV with bias, 2 KV groups, two shards, tokenizer.model); golden.json
+    holds the tokenizer's vectors and, per conversation, build_chat_input's ids, 32 greedy ids and the first steps'
+    logits of transformers' Glm in float32, and its float16 CUDA ids when a GPU is there."""
+    from safetensors.torch import save_file
+    path = os.path.join(out_dir, name)
+    os.makedirs(path, exist_ok=True)
+    sp = glm_tokenizer(path, corpus_seed)
+    assert sp.get_piece_size() == GLM_SP_VOCAB
+    cfg = glm_config(heads=4, head_dim=16, groups=2, hidden=64, ffn=96, layers=2, vocab=1024)
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    shards = glm_weights(cfg, weight_seed)
+    weight_map, state = {}, {}
+    for i, shard in enumerate(shards):
+        file = f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors"
+        half = {k: v.half().contiguous() for k, v in sorted(shard.items())}
+        save_file(half, os.path.join(path, file), metadata={"format": "pt"})
+        weight_map.update({k: file for k in half})
+        state.update(half)
+    with open(os.path.join(path, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": sum(v.numel() * 2 for v in state.values())},
+                   "weight_map": dict(sorted(weight_map.items()))}, f, indent=2)
+
+    special = {t: GLM_SP_VOCAB + i for i, t in enumerate(GLM_SPECIAL)}
+    stops = [2, special["<|user|>"], special["<|observation|>"]]
+    ref = glm_reference(cfg, state)
+    golden = {"transformers": transformers.__version__, "torch": torch.__version__, "seed": weight_seed,
+              "sentencepiece_vocab_size": GLM_SP_VOCAB, "special_token_ids": special, "stop_ids": stops,
+              "tokenizer_vectors": [{"text": t, "ids": sp.encode(t), "decoded": sp.decode(sp.encode(t))}
+                                    for t in GLM_VECTORS],
+              "conversations": []}
+    for i, messages in enumerate(GLM_CONVERSATIONS):
+        prompt = glm_chat_ids(sp, messages)
+        ids, logits, gap = greedy(ref, prompt, "cpu")
+        stop = next((n for n, t in enumerate(ids) if t in stops), None)
+        ids = ids if stop is None else ids[:stop + 1]
+        entry = {"messages": messages, "prompt_ids": prompt, "output_ids": ids,
+                 "raw_text": sp.decode([t for t in ids if 2 < t < GLM_SP_VOCAB]),
+                 "finish_reason": "length" if stop is None else "stop", "min_gap": gap}
+        if i == 0:
+            entry["logits_first_steps"] = logits
         if torch.cuda.is_available():
-            entry["fp16_cuda_ids"] = greedy(model.half().cuda(), conv["prompt_ids"], "cuda")[0]
-            model = model.float().cpu()
-        result["conversations"].append(entry)
-        print(f"chatglm3: Glm fp32 matches THUDM reference: {entry['glm_fp32_matches_reference']},"
-              f" fp16 agrees for {agree(entry)} tokens")
-    with open(out_file, "w") as f:
-        json.dump(result, f)
+            torch.backends.cuda.matmul.allow_tf32 = False
+            entry["fp16_cuda_ids"] = greedy(ref.half().cuda(), prompt, "cuda")[0]
+            ref = ref.float().cpu()
+        golden["conversations"].append(entry)
+    with open(os.path.join(path, "golden.json"), "w") as f:
+        json.dump(golden, f, ensure_ascii=False)
+    sizes = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
+    print(f"{name}: {sizes // 1024} KB, min gaps {[round(c['min_gap'], 4) for c in golden['conversations']]},"
+          f" finish {[c['finish_reason'] for c in golden['conversations']]},"
+          f" fp16 agrees for {[agree(c) for c in golden['conversations']]} tokens")
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "../resources/fixtures"))
-    parser.add_argument("--chatglm", help="a ChatGLM3 fixture directory with its -golden.json beside it")
     args = parser.parse_args()
     print("transformers", transformers.__version__, "torch", torch.__version__, "cuda", torch.cuda.is_available())
     for seed, (name, spec) in enumerate(fixtures().items(), start=10):
         make(args.out, name, *spec, seed)
-    if args.chatglm:
-        chatglm_fp16(args.chatglm, os.path.join(args.out, "chatglm3-fp16-cuda.json"))
+    # weights whose greedy replies run to 32 tokens with clear top-1 gaps and a first step flat enough for top_p tests
+    make_chatglm(args.out, "chatglm3-6b-tiny", corpus_seed=1, weight_seed=28)
 
 
 if __name__ == "__main__":

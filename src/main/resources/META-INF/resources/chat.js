@@ -1,9 +1,12 @@
 // The chat page: one WebSocket to /ws/chat (the protocol in the README), the sidebar from GET /api/info.
-// The server holds the conversation; the page keeps only the session id, the API key and its controls' values in
-// sessionStorage, so that a refresh or a reconnect resumes the same conversation in this tab.
+// The server holds the conversation; the page keeps only the session id, the API key, its controls' values and how
+// its replies ended (timing line, cancelled mark) in sessionStorage, so that a refresh or a reconnect resumes the same
+// conversation in this tab as it was shown.
 import { renderMarkdown } from './markdown.js';
 
-const STORE = { session: 'resident.session', apiKey: 'resident.apiKey', options: 'resident.options' };
+const STORE = { session: 'resident.session', apiKey: 'resident.apiKey', options: 'resident.options', endings: 'resident.endings' };
+/** Endings kept: twice the largest memory window a deployment is likely to set. */
+const ENDINGS_KEPT = 100;
 const INFO_EVERY_MS = 5000;
 const RETRY_FIRST_MS = 500;
 const RETRY_MOST_MS = 8000;
@@ -19,7 +22,7 @@ const ui = {
   modelId: $('model-id'), device: $('model-device'), context: $('model-context'), load: $('engine-load'),
   gpu: $('gpu-memory'), gpuMeter: $('gpu-meter'), gpuFill: $('gpu-meter-fill'), gpuWarning: $('gpu-warning'),
   temperature: $('temperature'), temperatureValue: $('temperature-value'), maxTokens: $('max-tokens'),
-  systemPrompt: $('system-prompt'), setSystem: $('set-system'),
+  systemPrompt: $('system-prompt'), setSystem: $('set-system'), sidebar: $('sidebar'), sidebarToggle: $('sidebar-toggle'),
   keyDialog: $('key-dialog'), keyForm: $('key-form'), keyInput: $('key-input'), keyError: $('key-error'),
 };
 
@@ -114,9 +117,15 @@ function opened(frame) {
 
 function history(messages) {
   ui.messages.querySelectorAll('.msg').forEach(el => el.remove());
+  const endings = storedEndings();
   for (const message of messages) {
-    if (message.role === 'user') addUser(message.content);
-    else addAssistant(message.content);
+    if (message.role === 'user') {
+      addUser(message.content);
+      continue;
+    }
+    const reply = addAssistant(message.content);
+    const known = endings.findIndex(e => e.text === message.content);
+    if (known >= 0) showEnding(reply, endings.splice(known, 1)[0]);
   }
   ui.empty.hidden = messages.length > 0;
   scroll(true);
@@ -193,8 +202,11 @@ function done(frame) {
   if (reason === 'cancelled') parts.push('stopped (cancelled)');
   else if (reason === 'length') parts.push('cut at max tokens (length)');
   else parts.push(`finished (${reason})`);
+  const text = chat.turn?.text;
   endTurn(reason, parts.join(' · '));
+  if (text) rememberEnding({ text, state: reason, meta: parts.join(' · ') });
   memory(frame.memoryMessages);
+  refreshInfo(); // the slot is free now: the Load line says so at once
   if (chat.clearAfterTurn) {
     chat.clearAfterTurn = false;
     send({ type: 'reset' });
@@ -220,13 +232,30 @@ function endTurn(state, meta) {
   const turn = chat.turn;
   chat.turn = null;
   cancelAnimationFrame(turn.frame);
-  turn.el.dataset.state = state;
   turn.el.classList.toggle('error', state === 'error' || state === 'interrupted');
   turn.body.innerHTML = replyHtml(turn.text, false);
-  turn.meta.textContent = meta;
-  turn.meta.className = `meta ${state === 'cancelled' ? 'cancelled' : state === 'error' ? 'failed' : ''}`;
+  showEnding(turn, { state, meta });
   controls();
   scroll(nearBottom());
+}
+
+function showEnding(turn, { state, meta }) {
+  turn.el.dataset.state = state;
+  turn.meta.textContent = meta;
+  turn.meta.className = `meta ${state === 'cancelled' ? 'cancelled' : state === 'error' ? 'failed' : ''}`;
+}
+
+/** The server's memory holds a reply's text only: how it ended is kept in the tab, found again by its text. */
+function rememberEnding(ending) {
+  sessionStorage.setItem(STORE.endings, JSON.stringify([...storedEndings(), ending].slice(-ENDINGS_KEPT)));
+}
+
+function storedEndings() {
+  try {
+    return JSON.parse(sessionStorage.getItem(STORE.endings)) ?? [];
+  } catch {
+    return [];
+  }
 }
 
 function stop() {
@@ -409,6 +438,10 @@ ui.clear.addEventListener('click', clear);
 ui.reconnect.addEventListener('click', connect);
 ui.setSystem.addEventListener('click', () => chat.ready && send({ type: 'system', content: ui.systemPrompt.value }));
 ui.temperature.addEventListener('input', saveOptions);
+ui.sidebarToggle.addEventListener('click', () => {
+  const open = ui.sidebar.classList.toggle('open');
+  ui.sidebarToggle.setAttribute('aria-expanded', String(open));
+});
 ui.maxTokens.addEventListener('change', saveOptions);
 ui.messages.addEventListener('click', event => {
   const button = event.target.closest('.copy-code');

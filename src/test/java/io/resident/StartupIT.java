@@ -81,7 +81,7 @@ class StartupIT {
 
     @Test
     void chatGlmFixtureDirectory() throws Exception {
-        Path fixture = Fixtures.shared("chatglm3-6b-tiny");
+        Path fixture = Fixtures.own("chatglm3-6b-tiny");
         try (ServiceProcess service = start(Map.of("RESIDENT_MODEL", fixture.toString()))) {
             service.awaitReady();
             assertTrue(service.get("/q/health/ready").contains("\"id\": \"chatglm3-6b-tiny\""), service.output());
@@ -100,7 +100,7 @@ class StartupIT {
 
     @Test
     void sigtermDrainsTheEngineThenStops() throws Exception {
-        Path fixture = Fixtures.shared("chatglm3-6b-tiny");
+        Path fixture = Fixtures.own("chatglm3-6b-tiny");
         try (var service = start(Map.of("RESIDENT_MODEL", fixture.toString(), "RESIDENT_DRAIN_TIMEOUT", "7s"))) {
             service.awaitReady();
             service.process().destroy(); // SIGTERM
@@ -207,7 +207,7 @@ class StartupIT {
     }
 
     private Path brokenCopy(String name) throws IOException {
-        Path source = Fixtures.shared("chatglm3-6b-tiny");
+        Path source = Fixtures.own("chatglm3-6b-tiny");
         Path dir = Files.createDirectories(temp.resolve(name));
         try (Stream<Path> files = Files.list(source)) {
             for (Path file : files.toList()) {

@@ -9,19 +9,24 @@ import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.Response.Status;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.NoSuchElementException;
+import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 import org.jboss.resteasy.reactive.server.ServerResponseFilter;
 
 /**
- * Every error of the REST API in OpenAI's shape, with its status: the service's own exceptions are mapped here, and
- * errors the framework answers itself (405, 406, 415, an unexpected 500) get the same body on their way out.
+ * Every error of the REST API in OpenAI's shape, with its status: the service's own exceptions and a bug's are mapped
+ * here, and errors the framework answers itself (405, 406, 415) get the same body on their way out.
  *
  * <p>Only these types are mapped: a mapper for a supertype of NotFoundException would also catch every request no
  * resource matches, and keep it from reaching the chat page and the other non-REST routes.
  */
 public class RestErrors {
+
+    private static final Logger LOG = Logger.getLogger(RestErrors.class);
 
     /** While the model loads, clients are told to come back after this. */
     static final Duration LOADING_RETRY = Duration.ofSeconds(5);
@@ -54,6 +59,19 @@ public class RestErrors {
     @ServerExceptionMapper
     public Response loading(ModelNotReadyException e) {
         return api(ApiException.unavailable("The model is not ready: " + e.getMessage(), "model_not_ready", LOADING_RETRY));
+    }
+
+    /**
+     * A bug's exception, none of the service's own: a 500 in OpenAI's shape, its details in the log only. The types are
+     * listed one by one because a mapper for RuntimeException would also take NotFoundException (see above).
+     */
+    @ServerExceptionMapper({IllegalArgumentException.class, IllegalStateException.class, NullPointerException.class,
+            IndexOutOfBoundsException.class, ClassCastException.class, ArithmeticException.class,
+            UnsupportedOperationException.class, NoSuchElementException.class, UncheckedIOException.class, Error.class})
+    public Response unexpected(Throwable e) {
+        LOG.error("unexpected error answering a request", e);
+        return api(ApiException.internal("The server had an error while answering the request; its log has the details",
+                "internal"));
     }
 
     /** An error response without a body (one the framework made) gets the OpenAI-shaped body its status calls for. */

@@ -42,7 +42,7 @@ public record SamplingParams(
     public static final int MAX_TOP_LOGPROBS = 20;
 
     public SamplingParams {
-        require(Double.isFinite(temperature) && temperature >= 0, "temperature must be >= 0, was " + temperature);
+        require(temperature >= 0 && temperature <= 2, "temperature must be in [0, 2], was " + temperature);
         require(topK >= 0, "top_k must be >= 0, was " + topK);
         require(topP > 0 && topP <= 1, "top_p must be in (0, 1], was " + topP);
         require(Double.isFinite(repetitionPenalty) && repetitionPenalty > 0,

@@ -27,7 +27,7 @@ class PromptBuilderTest {
     @BeforeAll
     static void load() {
         qwen3 = Tokenizers.load(Path.of("target/npm/qwen3/package/models"));
-        chatglm3 = Tokenizers.load(Fixtures.shared("chatglm3-6b-tiny"));
+        chatglm3 = Tokenizers.load(Fixtures.own("chatglm3-6b-tiny"));
     }
 
     @AfterAll

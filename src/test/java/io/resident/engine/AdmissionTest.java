@@ -123,9 +123,10 @@ class AdmissionTest {
         }
     }
 
-    /** A reply that runs until cancelled: this prompt meets no stop id before the context of 2048 ends. */
+    /** A reply that runs until cancelled or the context of 2048 ends: no stop id ends it. */
     static TokenStream holdTheSlot(Engine engine) throws InterruptedException {
-        return engine.submit(new GenerationRequest(new int[] {5, 6, 7}, SamplingParams.greedy(Integer.MAX_VALUE)));
+        return engine.submit(new GenerationRequest(new int[] {5, 6, 7},
+                SamplingParams.builder().temperature(0).ignoreEos(true).build()));
     }
 
     static GenerationRequest request(int maxTokens) {

@@ -11,7 +11,6 @@ import io.resident.model.CausalLM;
 import io.resident.model.Fixtures;
 import io.resident.model.ModelConfig;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -124,16 +123,8 @@ class ContinuousBatchingTest {
     /** The fixture's golden prompts and transformers' greedy ids (32 each). */
     static Golden golden(String name) {
         try {
-            JsonNode root;
-            String list;
-            if (name.startsWith("chatglm")) {
-                Path dir = Fixtures.shared(name);
-                root = new ObjectMapper().readTree(dir.resolveSibling(name + "-golden.json").toFile());
-                list = "conversations";
-            } else {
-                root = new ObjectMapper().readTree(Fixtures.own(name).resolve("golden.json").toFile());
-                list = "prompts";
-            }
+            JsonNode root = new ObjectMapper().readTree(Fixtures.own(name).resolve("golden.json").toFile());
+            String list = name.startsWith("chatglm") ? "conversations" : "prompts";
             List<int[]> prompts = new ArrayList<>(), outputs = new ArrayList<>();
             for (JsonNode item : root.get(list)) {
                 if (item.get("prompt_ids").size() + 32 <= CONTEXT) {

@@ -15,7 +15,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A whole reply through the engine, past its first token, against THUDM's own greedy output. */
+/** A whole reply through the engine, past its first token, against the reference's greedy output. */
 class EngineReplyTest {
 
     @Test

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Replies through the whole engine (admission, chunked prefill beside running decodes, sampling, stop checks,
- * streaming text) against THUDM's greedy reference for the tiny ChatGLM3 fixture.
+ * streaming text) against the greedy reference for the tiny ChatGLM3 fixture.
  */
 class ReferenceGenerationTest {
 

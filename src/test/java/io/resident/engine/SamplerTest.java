@@ -18,7 +18,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The sampler on real next-token logits: those of the tiny ChatGLM3 fixture as THUDM's code computed them. */
+/** The sampler on real next-token logits: those of the tiny ChatGLM3 fixture as the reference computed them. */
 class SamplerTest {
 
     private static final int DRAWS = 20_000;

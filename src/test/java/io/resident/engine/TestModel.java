@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public record TestModel(String name, CausalLM model, Tokenizer tokenizer) implements AutoCloseable {
 
-    /** One fixture per family and weight form; ChatGLM3's is the shared one made with THUDM's code. */
+    /** One fixture per family and weight form. */
     static final List<String> FAMILIES =
             List.of("llama3-tiny", "llama-mqa-tiny", "qwen2-tiny", "mistral-tiny", "qwen2-bf16-tiny", "chatglm3-6b-tiny");
 
@@ -38,7 +38,7 @@ public record TestModel(String name, CausalLM model, Tokenizer tokenizer) implem
     }
 
     private static Path dir(String name) {
-        return name.startsWith("chatglm") ? Fixtures.shared(name) : Fixtures.own(name);
+        return Fixtures.own(name);
     }
 
     /** models/ of an npm tokenizer package the build unpacked (qwen3, llama3_1). */

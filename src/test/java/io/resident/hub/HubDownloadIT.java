@@ -21,7 +21,7 @@ class HubDownloadIT {
 
     @Test
     void aHubIdIsDownloadedIntoTheSharedCacheAndServed() throws Exception {
-        Map<String, byte[]> files = SharedFixtures.files(SharedFixtures.chatglm3Tiny());
+        Map<String, byte[]> files = HubFixture.files(HubFixture.chatglm3Tiny());
         String commit = Hashes.gitBlobSha1("a commit".getBytes(StandardCharsets.UTF_8));
         Path hfHome = temp.resolve("hf");
         try (FakeHub hub = new FakeHub()) {

@@ -33,7 +33,7 @@ class LocalAndDemoTest {
 
     @Test
     void aModelDirectoryIsUsedAsItIs() {
-        Path fixture = SharedFixtures.chatglm3Tiny();
+        Path fixture = HubFixture.chatglm3Tiny();
 
         Resolved resolved = resolver().resolve(fixture.toString());
 
@@ -52,7 +52,7 @@ class LocalAndDemoTest {
 
     @Test
     void aDirectoryMissingAShardItsIndexNamesIsRefused() throws IOException {
-        Path fixture = SharedFixtures.chatglm3Tiny();
+        Path fixture = HubFixture.chatglm3Tiny();
         Path copy = Files.createDirectories(temp.resolve("copy"));
         for (String file : new String[] {"config.json", "model.safetensors.index.json", "model-00001-of-00002.safetensors"}) {
             Files.copy(fixture.resolve(file), copy.resolve(file));

@@ -38,7 +38,7 @@ class ModelResolverTest {
     @TempDir
     Path temp;
 
-    private final Map<String, byte[]> files = SharedFixtures.files(SharedFixtures.chatglm3Tiny());
+    private final Map<String, byte[]> files = HubFixture.files(HubFixture.chatglm3Tiny());
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private FakeHub hub;
     private Path cache;

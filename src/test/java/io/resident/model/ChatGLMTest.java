@@ -11,7 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** ChatGLM3 against THUDM's own code in float32 (the shared chatglm3-6b-tiny fixture and its golden file). */
+/** ChatGLM3 against transformers' Glm (the same function as THUDM's code) in float32: the chatglm3-6b-tiny fixture's golden file. */
 class ChatGLMTest {
 
     private static CausalLM model;
@@ -19,8 +19,8 @@ class ChatGLMTest {
 
     @BeforeAll
     static void load() {
-        Path dir = Fixtures.shared("chatglm3-6b-tiny");
-        conversations = Fixtures.json(dir.resolveSibling("chatglm3-6b-tiny-golden.json")).get("conversations");
+        Path dir = Fixtures.own("chatglm3-6b-tiny");
+        conversations = Fixtures.json(dir.resolve("golden.json")).get("conversations");
         model = Paged.load(dir, "cpu", "auto", 3, 256);
     }
 

@@ -22,7 +22,7 @@ class ChunkedPrefillTest {
 
     /** The attention variants: GQA with llama3 RoPE scaling, MQA with a wide head_dim, ChatGLM's half-rotated heads. */
     static Stream<Path> models() {
-        return Stream.of(Fixtures.own("llama3-tiny"), Fixtures.own("llama-mqa-tiny"), Fixtures.shared("chatglm3-6b-tiny"));
+        return Stream.of(Fixtures.own("llama3-tiny"), Fixtures.own("llama-mqa-tiny"), Fixtures.own("chatglm3-6b-tiny"));
     }
 
     @ParameterizedTest

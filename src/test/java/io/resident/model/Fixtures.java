@@ -11,18 +11,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.StreamSupport;
 
-/** Locates test models (the project's own under src/test/resources/fixtures, the shared ones beside the clone) and reads their JSON. */
+/** Locates the test models under src/test/resources/fixtures (made by src/test/python/make_fixtures.py) and reads their JSON. */
 public final class Fixtures {
 
     private Fixtures() {}
-
-    /** The shared fixtures folder: -Dresident.shared.fixtures, else ../shared/fixtures beside the repository. */
-    public static Path shared(String name) {
-        Path dir = Path.of(System.getProperty("resident.shared.fixtures", "../shared/fixtures")).resolve(name);
-        assertTrue(Files.exists(dir), "shared fixture " + dir.toAbsolutePath()
-                + " is missing: check out the shared folder beside the repository or set -Dresident.shared.fixtures");
-        return dir;
-    }
 
     public static Path own(String name) {
         Path dir = Path.of("src/test/resources/fixtures", name);

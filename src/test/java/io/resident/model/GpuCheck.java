@@ -14,8 +14,7 @@ import java.util.stream.Stream;
  * A GPU command, not a test: float16 greedy ids of every fixture against transformers' float16 ids, one line per
  * prompt (speed is io.resident.bench.ServingBenchmark's).
  *
- * <p>Arguments: the fixtures folder, a ChatGLM3 fixture folder, the ChatGLM3 float16 reference json;
- * -Ddevice=cpu runs the id check alone on the CPU.
+ * <p>Argument: the fixtures folder; -Ddevice=cpu runs the id check alone on the CPU.
  */
 public final class GpuCheck {
 
@@ -28,10 +27,9 @@ public final class GpuCheck {
             dirs = list.filter(d -> Files.exists(d.resolve("golden.json"))).sorted().toList();
         }
         for (Path dir : dirs) {
-            JsonNode prompts = json.readTree(dir.resolve("golden.json").toFile()).get("prompts");
-            check(dir.getFileName().toString(), dir, prompts);
+            JsonNode golden = json.readTree(dir.resolve("golden.json").toFile());
+            check(dir.getFileName().toString(), dir, golden.has("prompts") ? golden.get("prompts") : golden.get("conversations"));
         }
-        check("chatglm3-6b-tiny", Path.of(args[1]), json.readTree(Path.of(args[2]).toFile()).get("conversations"));
     }
 
     private static void check(String name, Path dir, JsonNode prompts) {

@@ -65,7 +65,7 @@ class ModelLoaderTest {
     @Test
     void chatglm3_32kTakesItsRopeRatioAndContextFromConfigJson() throws IOException {
         Path dir = Files.createDirectories(temp.resolve("chatglm3-6b-32k-tiny"));
-        ObjectNode json = (ObjectNode) new ObjectMapper().readTree(Fixtures.shared("chatglm3-6b-tiny").resolve("config.json").toFile());
+        ObjectNode json = (ObjectNode) new ObjectMapper().readTree(Fixtures.own("chatglm3-6b-tiny").resolve("config.json").toFile());
         json.put("rope_ratio", 50).put("seq_length", 32768);
         new ObjectMapper().writeValue(dir.resolve("config.json").toFile(), json);
         ModelConfig c = ModelLoader.readConfig(dir);
@@ -119,7 +119,7 @@ class ModelLoaderTest {
 
     @Test
     void randomWeightsAreSeeded() {
-        ModelConfig demo = ModelLoader.demoConfig(512, List.of(2));
+        ModelConfig demo = ModelLoader.demoConfig(512, List.of(2), GenerationDefaults.NONE);
         float[][] first, second, other;
         List<CausalLM.Segment> prompt = List.of(new CausalLM.Segment(new int[] {1, 0}, 0, new int[] {5, 9, 200}));
         try (CausalLM model = Paged.random(demo, 42, "cpu", "auto", 1, 32)) {

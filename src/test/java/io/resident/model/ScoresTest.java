@@ -13,7 +13,7 @@ class ScoresTest {
 
     @Test
     void deviceReductionMatchesTheHostsAndWholeRowsComeOnlyWhenAsked() {
-        try (CausalLM model = Paged.load(Fixtures.shared("chatglm3-6b-tiny"), "cpu", "float32", 3, 64)) {
+        try (CausalLM model = Paged.load(Fixtures.own("chatglm3-6b-tiny"), "cpu", "float32", 3, 64)) {
             int[] prompt = {64, 792, 910, 13, 790, 11, 12, 13};
             List<Scores> prefill = model.step(List.of(
                     new Segment(Paged.slot(model, 0), 0, prompt, true), new Segment(Paged.slot(model, 1), 0, prompt, false)));

@@ -76,7 +76,7 @@ class DrainTest {
         ChatFrames chat = new ChatFrames();
         WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(chatEndpoint.toString().replaceFirst("^http", "ws")), chat).get(30, TimeUnit.SECONDS);
         assertEquals("session", chat.next().path("type").asText());
-        socket.sendText("{\"type\":\"chat\",\"content\":\"Tell me a long story\",\"options\":{\"max_tokens\":3000}}", true);
+        socket.sendText("{\"type\":\"chat\",\"content\":\"Tell me a long story\",\"options\":{\"max_tokens\":3000,\"temperature\":0}}", true);
         assertEquals("delta", chat.next().path("type").asText(), "the chat reply is under way");
 
         long started = System.nanoTime();

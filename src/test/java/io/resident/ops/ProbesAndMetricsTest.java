@@ -15,6 +15,7 @@ import io.resident.engine.TokenStream;
 import io.restassured.path.json.JsonPath;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,6 +105,8 @@ class ProbesAndMetricsTest {
         TokenStream second = Served.reply(served, "Tell me another one", Integer.MAX_VALUE);
         List<CompletableFuture<FinishReason>> waiting = List.of(waiter(served), waiter(served));
         Served.untilStats(served.engine(), 2, 2);
+        // admitted is not yet prefilled: the gauge is read once the engine has filled cache positions
+        Served.until(() -> served.engine().stats().kvBlocksUsed() > 0, Duration.ofSeconds(20), "no KV-cache position filled");
         assertThrows(EngineBusyException.class, () -> Served.reply(served, "one too many", 8));
         gpu.set(5 * GIB, 80 * GIB);
 

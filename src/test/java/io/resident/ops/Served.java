@@ -23,10 +23,11 @@ final class Served {
         return holder.served();
     }
 
-    /** A chat turn that runs until cancelled (the demo model's greedy reply to it meets no stop id) or to maxTokens. */
+    /** A greedy chat turn that runs until cancelled or to maxTokens: no stop id ends it. */
     static TokenStream reply(ServedModel served, String text, int maxTokens) throws InterruptedException {
         int[] prompt = served.tokenizer().chatPrompt(List.of(new Message("user", text)));
-        return served.engine().submit(new GenerationRequest(prompt, SamplingParams.greedy(maxTokens)));
+        return served.engine().submit(new GenerationRequest(prompt,
+                SamplingParams.builder().temperature(0).maxTokens(maxTokens).ignoreEos(true).build()));
     }
 
     static void until(BooleanSupplier condition, Duration within, String failure) throws InterruptedException {

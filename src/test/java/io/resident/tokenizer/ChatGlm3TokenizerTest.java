@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The ChatGLM3 tiny fixture's tokenizer against the ids and texts THUDM's own code produced for it. */
+/** The ChatGLM3 tiny fixture's tokenizer against the ids and texts the sentencepiece package and build_chat_input's construction give. */
 class ChatGlm3TokenizerTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,8 +28,8 @@ class ChatGlm3TokenizerTest {
 
     @BeforeAll
     static void load() throws IOException {
-        golden = Fixtures.json(Fixtures.shared("chatglm3-6b-tiny-golden.json"));
-        tokenizer = (ChatGlm3Tokenizer) Tokenizers.load(Fixtures.shared("chatglm3-6b-tiny"));
+        golden = Fixtures.json(Fixtures.own("chatglm3-6b-tiny").resolve("golden.json"));
+        tokenizer = (ChatGlm3Tokenizer) Tokenizers.load(Fixtures.own("chatglm3-6b-tiny"));
     }
 
     @AfterAll

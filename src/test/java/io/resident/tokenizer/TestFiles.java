@@ -3,7 +3,7 @@ package io.resident.tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where tests find the tokenizer files the build fetched (the shared fixtures: io.resident.model.Fixtures). */
+/** Where tests find the tokenizer files the build fetched (the model fixtures: io.resident.model.Fixtures). */
 final class TestFiles {
 
     private TestFiles() {

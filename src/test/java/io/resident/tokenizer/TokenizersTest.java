@@ -21,7 +21,7 @@ class TokenizersTest {
 
     @Test
     void chatglmConfigWithTokenizerModelGetsTheSentencePieceTokenizer() {
-        try (Tokenizer t = Tokenizers.load(Fixtures.shared("chatglm3-6b-tiny"))) {
+        try (Tokenizer t = Tokenizers.load(Fixtures.own("chatglm3-6b-tiny"))) {
             assertInstanceOf(ChatGlm3Tokenizer.class, t);
         }
     }

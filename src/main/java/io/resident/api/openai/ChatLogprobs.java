@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.resident.engine.GenerationEvent.Alternative;
 import io.resident.engine.GenerationEvent.Token;
 import io.resident.tokenizer.Tokenizer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A chat choice's logprobs, as OpenAI shapes them: per generated token its text, log-probability, UTF-8 bytes and
- * the most likely alternatives (the chosen token among them when it is one of the most likely).
+ * A chat choice's logprobs, as OpenAI shapes them: per generated token its text, log-probability, raw bytes (part of
+ * a character for some tokens: joined, they are the reply's UTF-8) and the most likely alternatives (the chosen token
+ * among them when it is one of the most likely).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 record ChatLogprobs(List<Entry> content) {
@@ -29,16 +29,14 @@ record ChatLogprobs(List<Entry> content) {
         String text = tokenizer.tokenText(token.id());
         List<Top> top = new ArrayList<>(token.top().size());
         for (Alternative a : token.top()) {
-            String alternative = tokenizer.tokenText(a.id());
-            top.add(new Top(alternative, a.logprob(), bytes(alternative)));
+            top.add(new Top(tokenizer.tokenText(a.id()), a.logprob(), bytes(tokenizer.tokenBytes(a.id()))));
         }
-        return new Entry(text, token.logprob(), bytes(text), top);
+        return new Entry(text, token.logprob(), bytes(tokenizer.tokenBytes(token.id())), top);
     }
 
-    static List<Integer> bytes(String text) {
-        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-        List<Integer> out = new ArrayList<>(utf8.length);
-        for (byte b : utf8) {
+    static List<Integer> bytes(byte[] raw) {
+        List<Integer> out = new ArrayList<>(raw.length);
+        for (byte b : raw) {
             out.add(b & 0xff);
         }
         return out;

@@ -99,12 +99,12 @@ record ChatRequest(
 
     private static String role(String role, String param) {
         if (role == null) {
-            throw ApiException.invalid(param, "'" + param + "' is required: system, user, assistant or tool");
+            throw ApiException.invalid(param, "'" + param + "' is required: system, developer, user, assistant or tool");
         }
         return switch (role) {
             case "system", "user", "assistant", "tool", "function" -> role;
             case "developer" -> "system";
-            default -> throw ApiException.invalid(param, "'" + param + "' is '" + role + "'; it must be system, user, assistant or tool");
+            default -> throw ApiException.invalid(param, "'" + param + "' is '" + role + "'; it must be system, developer, user, assistant or tool");
         };
     }
 

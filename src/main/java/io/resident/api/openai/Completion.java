@@ -7,6 +7,9 @@ import io.resident.engine.GenerationEvent.Alternative;
 import io.resident.engine.GenerationEvent.Done;
 import io.resident.engine.GenerationEvent.Token;
 import io.resident.tokenizer.Tokenizer;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +28,8 @@ record Completion(String id, String object, long created, String model, List<Cho
 
     /**
      * The legacy logprobs shape: parallel lists per token, alternatives as {token text: logprob}, and each token's
-     * character offset in the reply.
+     * character offset in the reply. A token that is part of a character is written as OpenAI writes it, its raw
+     * bytes escaped: "bytes:\\xe4\\xbd".
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     record Logprobs(List<String> tokens, List<Double> tokenLogprobs, List<Map<String, Double>> topLogprobs,
@@ -37,18 +41,32 @@ record Completion(String id, String object, long created, String model, List<Cho
             List<Map<String, Double>> tops = new ArrayList<>();
             List<Integer> offsets = new ArrayList<>();
             for (Token token : tokens) {
-                String text = tokenizer.tokenText(token.id());
+                String text = text(tokenizer, token.id());
                 texts.add(text);
                 logprobs.add((double) token.logprob());
                 Map<String, Double> top = new LinkedHashMap<>();
                 for (Alternative a : token.top()) {
-                    top.putIfAbsent(tokenizer.tokenText(a.id()), (double) a.logprob());
+                    top.putIfAbsent(text(tokenizer, a.id()), (double) a.logprob());
                 }
                 tops.add(top);
                 offsets.add(offset);
                 offset += token.text().length();
             }
             return new Logprobs(texts, logprobs, tops, offsets);
+        }
+
+        private static String text(Tokenizer tokenizer, int id) {
+            byte[] raw = tokenizer.tokenBytes(id);
+            try {
+                StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(raw));
+                return tokenizer.tokenText(id);
+            } catch (CharacterCodingException e) {
+                StringBuilder escaped = new StringBuilder("bytes:");
+                for (byte b : raw) {
+                    escaped.append(String.format("\\x%02x", b & 0xff));
+                }
+                return escaped.toString();
+            }
         }
     }
 

@@ -42,7 +42,11 @@ record CompletionRequest(
             p = p.get(0);
         }
         if (p != null && p.isTextual()) {
-            return model.tokenizer().completionPrompt(p.asText());
+            int[] ids = model.tokenizer().completionPrompt(p.asText());
+            if (ids.length == 0) {
+                throw ApiException.invalid("prompt", "'prompt' is empty: give it some text or token ids");
+            }
+            return ids;
         }
         if (p == null || !p.isArray() || p.isEmpty()) {
             throw ApiException.invalid("prompt", "'prompt' must be a string, or an array of token ids");

@@ -13,6 +13,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.resident.engine.ModelHolder;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -111,7 +112,8 @@ class ChatCompletionsApiTest {
     @Test
     void streamedLogprobsAreTheBlockingOnes() throws Exception {
         Map<String, Object> fields = Map.of("max_tokens", 5, "logprobs", true, "top_logprobs", 2);
-        JsonNode blocking = JSON.readTree(post(request(fields)).asString()).get("choices").get(0).get("logprobs").get("content");
+        JsonNode choice = JSON.readTree(post(request(fields)).asString()).get("choices").get(0);
+        JsonNode blocking = choice.get("logprobs").get("content");
         Map<String, Object> streaming = new HashMap<>(fields);
         streaming.put("stream", true);
         List<JsonNode> chunks = Sse.chunks(post(request(streaming)).asString());
@@ -119,10 +121,13 @@ class ChatCompletionsApiTest {
                 .filter(c -> !c.get("logprobs").isNull()).map(c -> c.get("logprobs").get("content").get(0)).toList();
         assertEquals(5, blocking.size());
         assertEquals(List.copyOf(blocking.valueStream().toList()), streamed);
+        ByteArrayOutputStream joined = new ByteArrayOutputStream();
         for (JsonNode entry : blocking) {
             assertEquals(entry.get("top_logprobs").get(0).get("logprob"), entry.get("logprob"));
-            assertEquals(entry.get("token").asText().getBytes(StandardCharsets.UTF_8).length, entry.get("bytes").size());
+            entry.get("bytes").forEach(b -> joined.write(b.asInt()));
         }
+        assertEquals(choice.get("message").get("content").asText(), joined.toString(StandardCharsets.UTF_8),
+                "the tokens' bytes, joined, are the reply's UTF-8");
     }
 
     @Test
@@ -148,8 +153,9 @@ class ChatCompletionsApiTest {
         Map<String, Object> sampled = Map.of("max_tokens", 6, "temperature", 1.0, "top_p", 0.95, "seed", 42);
         assertEquals(content(request(sampled)), content(request(sampled)));
 
-        String greedy = content(request(Map.of("max_tokens", 6)));
-        String penalized = content(request(Map.of("max_tokens", 6, "frequency_penalty", 2.0, "presence_penalty", 2.0)));
+        // long enough for the greedy reply to come back to a word it used
+        String greedy = content(request(Map.of("max_tokens", 40)));
+        String penalized = content(request(Map.of("max_tokens", 40, "frequency_penalty", 2.0, "presence_penalty", 2.0)));
         assertNotEquals(greedy, penalized, "repeating a token costs it its place at the top");
     }
 

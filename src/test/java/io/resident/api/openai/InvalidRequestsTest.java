@@ -61,6 +61,7 @@ class InvalidRequestsTest {
                 // sampling fields
                 chat("\"temperature\":-1", "temperature"),
                 chat("\"temperature\":\"hot\"", "temperature"),
+                chat("\"temperature\":2.5", "temperature"),
                 chat("\"top_p\":0", "top_p"),
                 chat("\"top_p\":1.5", "top_p"),
                 chat("\"top_k\":-2", "top_k"),
@@ -150,6 +151,9 @@ class InvalidRequestsTest {
                 // text completions
                 bad(TEXT, "{}", "prompt"),
                 bad(TEXT, "{\"prompt\":5}", "prompt"),
+                bad(TEXT, "{\"prompt\":\"\"}", "prompt"),
+                bad(TEXT, "{\"prompt\":[\"\"]}", "prompt"),
+                bad(TEXT, "{\"prompt\":[]}", "prompt"),
                 bad(TEXT, "{\"prompt\":[\"a\",\"b\"]}", "prompt"),
                 bad(TEXT, "{\"prompt\":[1,-1]}", "prompt[1]"),
                 bad(TEXT, "{\"prompt\":[999999999]}", "prompt[0]"),
@@ -193,6 +197,24 @@ class InvalidRequestsTest {
         assertEquals(405, given().get("/v1/chat/completions").statusCode());
         assertEquals(404, given().post("/v1/embeddings").statusCode());
         assertEquals("model_not_found", given().get("/v1/models/gpt-4o").then().statusCode(404).extract().path("error.code"));
+    }
+
+    @Test
+    void aBadRoleIsToldEveryRoleTaken() {
+        String message = given().body("{\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}").post(CHAT)
+                .then().statusCode(400).extract().path("error.message");
+        assertTrue(message.contains("system, developer, user or assistant"), message);
+    }
+
+    @Test
+    void anUnexpectedErrorIs500WithAnOpenAiBody() throws Exception {
+        Response response = given().post(FailingResource.PATH).then().extract().response();
+        assertEquals(500, response.statusCode(), response.asString());
+        assertTrue(response.contentType().startsWith("application/json"), response.contentType());
+        JsonNode error = JSON.readTree(response.asString()).get("error");
+        assertEquals("server_error", error.get("type").asText(), error.toString());
+        assertFalse(error.get("message").asText().contains(FailingResource.SECRET), "no internals leak: " + error);
+        given().body("{" + USER + ",\"max_tokens\":1}").post(CHAT).then().statusCode(200);
     }
 
     @Test

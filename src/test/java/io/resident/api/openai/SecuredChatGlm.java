@@ -5,7 +5,7 @@ import io.resident.model.Fixtures;
 import java.util.Map;
 
 /**
- * The app serving the ChatGLM3 fixture (tiny weights THUDM's code made a reference for) behind an API key, with a
+ * The app serving the ChatGLM3 fixture (tiny weights with a reference from transformers) behind an API key, with a
  * small body limit and one slot that no request may wait for, so that the 401, 413 and 503 answers can be seen.
  */
 public class SecuredChatGlm implements QuarkusTestProfile {
@@ -17,7 +17,7 @@ public class SecuredChatGlm implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
         return Map.of(
-                "resident.model", Fixtures.shared("chatglm3-6b-tiny").toAbsolutePath().toString(),
+                "resident.model", Fixtures.own("chatglm3-6b-tiny").toAbsolutePath().toString(),
                 "resident.api-key", KEY,
                 "resident.max-request-body", Integer.toString(BODY_LIMIT),
                 "resident.max-batch", "1",

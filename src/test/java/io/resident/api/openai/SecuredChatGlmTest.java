@@ -3,6 +3,7 @@ package io.resident.api.openai;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -17,18 +18,20 @@ import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.resident.engine.FinishReason;
+import io.resident.engine.GenerationEvent;
+import io.resident.engine.GenerationRequest;
 import io.resident.engine.ModelHolder;
+import io.resident.engine.SamplingParams;
+import io.resident.engine.ServedModel;
+import io.resident.engine.TokenStream;
 import io.resident.model.Fixtures;
+import io.resident.tokenizer.Message;
 import io.restassured.http.Header;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,7 +42,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The ChatGLM3 fixture behind RESIDENT_API_KEY: 401, 413 and 503 answers, and replies equal to THUDM's reference. */
+/** The ChatGLM3 fixture behind RESIDENT_API_KEY: 401, 413 and 503 answers, and replies equal to the reference's. */
 @QuarkusTest
 @TestProfile(SecuredChatGlm.class)
 class SecuredChatGlmTest {
@@ -57,7 +60,7 @@ class SecuredChatGlmTest {
 
     @BeforeAll
     static void readGolden() throws Exception {
-        golden = JSON.readTree(Fixtures.shared("chatglm3-6b-tiny-golden.json").toFile());
+        golden = JSON.readTree(Fixtures.own("chatglm3-6b-tiny").resolve("golden.json").toFile());
     }
 
     @BeforeEach
@@ -157,24 +160,22 @@ class SecuredChatGlmTest {
 
     @Test
     void fullQueueIs503WithRetryAfter() throws Exception {
-        String longReply = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":4000,\"stream\":true}";
-        try (Socket holding = new Socket(v1.getHost(), v1.getPort())) {
-            byte[] body = longReply.getBytes(StandardCharsets.UTF_8);
-            OutputStream out = holding.getOutputStream();
-            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: " + SecuredChatGlm.BEARER
-                    + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.write(body);
-            out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(holding.getInputStream(), StandardCharsets.UTF_8));
-            for (String line = in.readLine(); line != null && !line.startsWith("data: "); line = in.readLine()) {
-                // until the first event: the one slot is taken
-            }
+        // the only slot is held by a reply that no stop id can end and that runs until cancelled below
+        ServedModel served = holder.served();
+        int[] prompt = served.tokenizer().chatPrompt(List.of(new Message("user", "hi")));
+        TokenStream holding = served.engine().submit(new GenerationRequest(prompt,
+                SamplingParams.builder().temperature(0).ignoreEos(true).build()));
+        try {
+            assertInstanceOf(GenerationEvent.Token.class, holding.next(), "the holding reply is under way");
             Response busy = chat(Map.of("messages", List.of(Map.of("role", "user", "content", "me too")), "max_tokens", 1), 503);
             assertEquals("1", busy.header("Retry-After"));
             JsonNode error = JSON.readTree(busy.asString()).get("error");
             assertEquals("server_error", error.get("type").asText());
             assertEquals("server_overloaded", error.get("code").asText());
+        } finally {
+            holding.cancel();
         }
+        assertEquals(FinishReason.CANCELLED, holding.collect().done().reason(), "only the cancel ended the holding reply");
         assertTrue(Ready.idle(holder, Duration.ofSeconds(5)));
         chat(Map.of("messages", List.of(Map.of("role", "user", "content", "me too")), "max_tokens", 1));
     }

@@ -49,7 +49,7 @@ class ChatPageE2ETest {
         assertEquals(String.format("%,d tokens", holder.served().maxContext()), sidebar.get("context").asText());
         assertEquals("none: the model runs on the CPU", sidebar.get("gpu").asText());
         assertEquals("0 of " + holder.served().engine().slots() + " slots busy", sidebar.get("load").asText());
-        assertEquals("0", sidebar.get("temperature").asText(), "the controls start at the checkpoint's greedy default");
+        assertEquals("0.8", sidebar.get("temperature").asText(), "the controls start at the demo's sampling default");
         assertEquals("1024", sidebar.get("maxTokens").asText());
         assertEquals("connected", sidebar.get("connection").asText());
         assertTrue(sidebar.get("infoRequests").asInt() >= 1);
@@ -78,6 +78,7 @@ class ChatPageE2ETest {
         }
         assertTrue(lengths.size() >= 4, "the text grew in several steps: " + lengths);
         assertEquals(0, stream.get("cursors").asInt(), "no cursor once the reply is done");
+        assertTrue(stream.get("infoAfterDone").asBoolean(), "the Load line is asked for again as the reply ends");
         assertEquals("length", stream.get("state").asText());
         assertTrue(stream.get("meta").asText().startsWith("40 tokens · ") && stream.get("meta").asText().endsWith("(length)"),
                 stream.get("meta").asText());
@@ -120,6 +121,8 @@ class ChatPageE2ETest {
                 "the server remembers exactly the streamed reply");
         assertEquals("connected · session resumed", resume.get("connection").asText());
         assertEquals("memory: 2 of 20 messages", resume.get("memory").asText());
+        assertEquals(resume.get("metasBefore"), resume.get("metasAfter"), "the reply keeps its timing line");
+        assertTrue(resume.get("metasAfter").get(0).get("text").asText().startsWith("40 tokens · "), resume.get("metasAfter").toString());
     }
 
     @Test
@@ -136,6 +139,27 @@ class ChatPageE2ETest {
         JsonNode last = stop.get("bubbles").get(3);
         assertEquals("assistant", last.get("role").asText());
         assertFalse(last.get("text").asText().isEmpty());
+        assertEquals(stop.get("metasBefore"), stop.get("metasAfter"), "after a refresh both replies keep their lines");
+        assertEquals("meta cancelled", stop.get("metasAfter").get(1).get("className").asText(), "and the cancelled mark");
+    }
+
+    @Test
+    void onAPhoneTheMessageBoxStaysInViewAndTheSidebarOpensFromAButton() throws Exception {
+        JsonNode phone = scenario("phone");
+        JsonNode start = phone.get("atStart");
+        assertTrue(start.get("input").asBoolean() && start.get("send").asBoolean(), "message box in view: " + start);
+        assertFalse(start.get("sidebar").asBoolean(), "the sidebar is folded away");
+        assertTrue(start.get("toggle").asBoolean(), "its button is in view");
+        JsonNode chatted = phone.get("afterReplies");
+        assertTrue(chatted.get("input").asBoolean() && chatted.get("send").asBoolean(), "still in view after replies: " + chatted);
+        assertTrue(chatted.get("lastReply").asBoolean(), "the last reply scrolled into view: " + chatted);
+        JsonNode opened = phone.get("opened");
+        assertTrue(opened.get("sidebar").asBoolean() && opened.get("model").asBoolean(), "the button opens the sidebar: " + opened);
+        assertEquals("true", opened.get("expanded").asText());
+        JsonNode closed = phone.get("closed");
+        assertFalse(closed.get("sidebar").asBoolean());
+        assertTrue(closed.get("input").asBoolean());
+        assertEquals(0, phone.get("errors").size(), phone.get("errors").toString());
     }
 
     @Test

@@ -70,7 +70,7 @@ class PageTest {
         assertEquals("cpu", model.get("device").asText());
         assertEquals("float32", model.get("dtype").asText());
         assertEquals(served.maxContext(), model.get("maxContext").asInt());
-        assertEquals(0.0, info.get("sampling").get("temperature").asDouble(), "the demo checkpoint decodes greedily");
+        assertEquals(0.8, info.get("sampling").get("temperature").asDouble(), "the demo samples by default");
         assertEquals(InfoResource.DEFAULT_MAX_TOKENS, info.get("sampling").get("maxTokens").asInt());
         assertEquals(served.engine().slots(), info.get("load").get("slots").asInt());
         assertEquals(20, info.get("memoryWindow").asInt());

@@ -54,7 +54,8 @@ class BadFramesTest extends RunningChatApp {
         bad.put(chat("\"options\":{\"stream\":\"words\"}"), "options.stream must be \"token\" or \"semantic\"");
         bad.put(chat("\"options\":{\"stream\":1}"), "options.stream must be a string");
         bad.put(chat("\"options\":{\"temprature\":0.5}"), "unknown option \"temprature\"");
-        bad.put(chat("\"options\":{\"temperature\":-0.1}"), "options.temperature must be >= 0, was -0.1");
+        bad.put(chat("\"options\":{\"temperature\":-0.1}"), "options.temperature must be in [0, 2], was -0.1");
+        bad.put(chat("\"options\":{\"temperature\":2.5}"), "options.temperature must be in [0, 2], was 2.5");
         bad.put(chat("\"options\":{\"top_p\":1.5}"), "options.top_p must be in (0, 1], was 1.5");
         bad.put(chat("\"options\":{\"top_p\":0}"), "options.top_p must be in (0, 1], was 0.0");
         bad.put(chat("\"options\":{\"top_k\":-1}"), "options.top_k must be >= 0, was -1");

@@ -9,22 +9,22 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-/** The shared fixture the fake Hub serves, and its files by name. */
-final class SharedFixtures {
+/** The fixture the fake Hub serves, and its files by name. */
+final class HubFixture {
 
-    private SharedFixtures() {
+    private HubFixture() {
     }
 
     /** The tiny ChatGLM3 checkpoint: config, tokenizer files, two safetensors shards and their index. */
     static Path chatglm3Tiny() {
-        return Fixtures.shared("chatglm3-6b-tiny").toAbsolutePath().normalize();
+        return Fixtures.own("chatglm3-6b-tiny").toAbsolutePath().normalize();
     }
 
-    /** Every file of a fixture directory by name. */
+    /** Every file of a fixture directory by name, but its golden.json: the reference's outputs are no part of a model repository. */
     static Map<String, byte[]> files(Path dir) {
         Map<String, byte[]> files = new TreeMap<>();
         try (Stream<Path> paths = Files.list(dir)) {
-            for (Path path : paths.toList()) {
+            for (Path path : paths.filter(p -> !p.endsWith("golden.json")).toList()) {
                 files.put(path.getFileName().toString(), Files.readAllBytes(path));
             }
         } catch (IOException e) {
