@@ -152,7 +152,7 @@ sealed interface Pos {
                     return character(c);
                 }
                 return reachable(c << 6 * (pending - 1), ((c + 1) << 6 * (pending - 1)) - 1)
-                        ? new Str(node, length, pattern, pending - 1, 0x80, 0xBF, c, 0, keyOf, key, then) : null;
+                        ? new Str(node, length, pattern, pending - 1, 0x80, 0xBF, relevant(c), 0, keyOf, key, then) : null;
             }
             if (escape == 1) {
                 int c = switch (b) {
@@ -210,7 +210,12 @@ sealed interface Pos {
             int shift = 6 * more;
             int lowest = Math.max(bits << shift, more == 1 ? 0x80 : more == 2 ? 0x800 : 0x10000);
             return reachable(lowest, Math.min(((bits + 1) << shift) - 1, 0x10FFFF))
-                    ? new Str(node, length, pattern, more, first, last, bits, 0, keyOf, key, then) : null;
+                    ? new Str(node, length, pattern, more, first, last, relevant(bits), 0, keyOf, key, then) : null;
+        }
+
+        /** A split character's bits matter only to a pattern or a key; without them positions repeat, and so do masks. */
+        private int relevant(int bits) {
+            return pattern == null && key == null ? 0 : bits;
         }
 
         /** Whether some character in [first, last] may come next and still leave the string completable. */

@@ -100,6 +100,9 @@ class InvalidRequestsTest {
                 chat("\"tools\":[" + TOOL + "],\"tool_choice\":{\"type\":\"function\"}", "tool_choice"),
                 chat("\"tool_choice\":\"required\"", "tool_choice"),
                 chat("\"tools\":[" + TOOL + "],\"parallel_tool_calls\":\"no\"", "parallel_tool_calls"),
+                chat("\"tools\":[" + TOOL + ",{\"type\":\"function\",\"function\":{\"name\":\"tag\",\"parameters\":{\"type\":\"object\","
+                        + "\"properties\":{\"tags\":{\"type\":\"array\",\"uniqueItems\":true}}}}}],\"tool_choice\":\"required\"",
+                        "tools[1].function.parameters"),
                 chat("\"functions\":[{\"name\":\"f\"}],\"tools\":[" + TOOL + "]", "functions"),
                 chat("\"functions\":[{\"name\":\"\"}]", "functions[0].name"),
                 chat("\"functions\":[{\"name\":\"f\"}],\"function_call\":{\"name\":\"g\"}", "function_call"),
