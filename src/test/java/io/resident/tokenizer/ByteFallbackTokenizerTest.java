@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,6 +55,18 @@ class ByteFallbackTokenizerTest {
     @AfterAll
     static void close() {
         tokenizer.close();
+    }
+
+    @Test
+    void tokenBytesJoinToTheTextWithByteFallbackPieces() {
+        for (String text : corpus.stream().filter(t -> !t.isEmpty()).toList()) {
+            ByteArrayOutputStream joined = new ByteArrayOutputStream();
+            for (int id : tokenizer.encode(text)) {
+                joined.writeBytes(tokenizer.tokenBytes(id));
+            }
+            // the normalizer's space before the first piece, which the decoder drops
+            assertEquals(" " + text, joined.toString(StandardCharsets.UTF_8));
+        }
     }
 
     @Test
