@@ -44,7 +44,7 @@ public class CompletionsResource {
         request.refuseUnsupported();
         int[] prompt = chatPrompt(model, request.conversation());
         TokenStream stream = Replies.submit(model, new GenerationRequest(prompt, Sampling.params(request, model,
-                "messages", prompt.length, request.tokenLimit(), request.alternatives())));
+                "messages", prompt.length, request.tokenLimit(), request.alternatives())), client);
 
         String id = Ids.next("chatcmpl-");
         long created = Ids.now();
@@ -67,7 +67,7 @@ public class CompletionsResource {
         request.refuseUnsupported();
         int[] prompt = request.promptIds(model);
         TokenStream stream = Replies.submit(model, new GenerationRequest(prompt, Sampling.params(request, model,
-                "prompt", prompt.length, request.tokenLimit(), request.alternatives())));
+                "prompt", prompt.length, request.tokenLimit(), request.alternatives())), client);
 
         String id = Ids.next("cmpl-");
         long created = Ids.now();
