@@ -6,18 +6,23 @@ import io.quarkus.scheduler.Scheduled;
 import io.resident.ResidentConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
  * Every chat session the server holds, by id. A session lives while a connection owns it and for
  * RESIDENT_SESSION_IDLE_TIMEOUT after its last connection and activity; a scheduled sweep removes it then, memory
  * and all. At most RESIDENT_MAX_SESSIONS are held: a new one displaces the longest-idle session without a
- * connection, and is refused when every session has one.
+ * connection, and is refused when every session has one. Each client address has its own share first
+ * ({@link ClientShares}): at its share, its own longest-idle session makes way, and its new sessions a minute are
+ * bounded, so that one client's churn never displaces another's sessions.
  */
 @ApplicationScoped
 public class ChatSessions {
@@ -37,11 +42,13 @@ public class ChatSessions {
     private final int window;
     private final int maxSessions;
     private final long idleTimeoutNanos;
+    private final ClientShares shares;
 
     ChatSessions(ResidentConfig config, MeterRegistry registry) {
         this.window = config.memoryWindow();
         this.maxSessions = config.maxSessions();
         this.idleTimeoutNanos = config.sessionIdleTimeout().toNanos();
+        this.shares = new ClientShares(config.maxSessionsPerClient(), config.newSessionsPerClientPerMinute());
         if (window < 1 || maxSessions < 1) {
             throw new IllegalArgumentException("RESIDENT_MEMORY_WINDOW and RESIDENT_MAX_SESSIONS must be at least 1, were "
                     + window + " and " + maxSessions);
@@ -55,21 +62,29 @@ public class ChatSessions {
      *
      * @param requestedId  the session id the client sent, or null
      * @param connectionId the connection that will own the session
-     * @throws SessionLimitException RESIDENT_MAX_SESSIONS are held and every one has a connection
+     * @param client       the client's address, whose share a new session counts against
+     * @throws SessionLimitException the client's share or RESIDENT_MAX_SESSIONS are held and every one of those
+     *                               sessions has a connection, or the client opened too many sessions within a minute
      */
-    public synchronized Opened open(String requestedId, String connectionId) {
+    public synchronized Opened open(String requestedId, String connectionId, String client) {
         long now = System.nanoTime();
         ChatSession held = requestedId == null ? null : sessions.get(requestedId);
         if (held != null) {
             return new Opened(held, true, held.attach(connectionId, now));
         }
+        Collection<String> own = shares.admit(client, now);
+        if (own != null) {
+            remove(idlest(own.stream().map(sessions::get), now).orElseThrow(shares::full), now, "its client's share");
+        }
         if (sessions.size() >= maxSessions) {
-            displaceIdlest(now);
+            remove(idlest(sessions.values().stream(), now).orElseThrow(() -> new SessionLimitException("all "
+                    + maxSessions + " chat sessions are in use by open connections; try again later")), now, "the limit");
         }
         // 122 random bits: the id is what entitles a client to the memory
         ChatSession created = new ChatSession(UUID.randomUUID().toString(), window, now);
         created.attach(connectionId, now);
         sessions.put(created.id(), created);
+        shares.added(created.id(), client);
         return new Opened(created, false, null);
     }
 
@@ -97,19 +112,25 @@ public class ChatSessions {
 
     /** Removes the sessions idle for longer than the timeout; returns how many. */
     synchronized int removeIdle(long nowNanos) {
-        int before = sessions.size();
-        sessions.values().removeIf(s -> s.idleNanos(nowNanos) > idleTimeoutNanos);
-        return before - sessions.size();
+        List<String> idle = sessions.values().stream().filter(s -> s.idleNanos(nowNanos) > idleTimeoutNanos)
+                .map(ChatSession::id).toList();
+        idle.forEach(id -> {
+            sessions.remove(id);
+            shares.removed(id);
+        });
+        shares.forgetIdle(nowNanos);
+        return idle.size();
     }
 
-    private void displaceIdlest(long now) {
-        ChatSession idlest = sessions.values().stream()
-                .filter(s -> !s.owned())
-                .max(Comparator.comparingLong(s -> s.idleNanos(now)))
-                .orElseThrow(() -> new SessionLimitException("all " + maxSessions
-                        + " chat sessions are in use by open connections; try again later"));
-        sessions.remove(idlest.id());
-        LOG.debugf("Session limit of %d reached: displaced session %s, idle for %s", maxSessions, idlest.id(),
-                Duration.ofNanos(idlest.idleNanos(now)));
+    /** The longest-idle session without a connection among these. */
+    private static Optional<ChatSession> idlest(Stream<ChatSession> among, long now) {
+        return among.filter(s -> !s.owned()).max(Comparator.comparingLong(s -> s.idleNanos(now)));
+    }
+
+    private void remove(ChatSession displaced, long now, String reason) {
+        sessions.remove(displaced.id());
+        shares.removed(displaced.id());
+        LOG.debugf("At %s: displaced session %s, idle for %s", reason, displaced.id(),
+                Duration.ofNanos(displaced.idleNanos(now)));
     }
 }
