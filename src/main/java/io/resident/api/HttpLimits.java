@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.resident.ResidentConfig;
 import io.resident.ops.ResidentMetrics;
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
@@ -18,10 +17,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * HTTP-level answers of the REST API, in the same OpenAI-shaped errors as the rest: 413 for a body over
- * RESIDENT_MAX_REQUEST_BODY, on its Content-Length before anything is read (OpenAI clients all send one) or once a
- * chunked body passes Quarkus's own limit (the same number), after which the connection closes so that the rest of
- * the body is never read; and 404 for a path under /v1 that no endpoint serves, once the API key (when set) is
- * checked. An upload the client abandons ends as 499, not as a server error. Before all of these, a connection's
+ * RESIDENT_MAX_REQUEST_BODY, on its Content-Length before anything is read (OpenAI clients all send one), after
+ * which the connection closes so that the rest of the body is never read (a chunked body past Quarkus's own limit,
+ * the same number, gets Quarkus's bare 413 and a close); and 404 for a path under /v1 that no endpoint serves, once the API key (when set) is
+ * checked. Before all of these, a connection's
  * first request counts it against its client address: past RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT it is answered
  * 429 and closed.
  */
@@ -70,15 +69,6 @@ class HttpLimits {
             String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
             if (length != null && parse(length) > limit) {
                 tooLarge(ctx, json, metrics, "The request body has " + length + " bytes; this service reads at most " + limit);
-            } else {
-                ctx.next();
-            }
-        }).failureHandler(ctx -> {
-            if (ctx.statusCode() == 413) {
-                tooLarge(ctx, json, metrics, "The request body is longer than this service reads: at most " + limit + " bytes");
-            } else if (ctx.response().closed() || ctx.failure() instanceof HttpClosedException) {
-                ctx.response().setStatusCode(499); // the client left mid-upload: nothing to answer, nothing failed here
-                ctx.response().reset();
             } else {
                 ctx.next();
             }

@@ -205,17 +205,18 @@ public class ChatSocket {
     @RunOnVirtualThread
     void onError(WebSocketConnection connection, Throwable failure) {
         ChatConnection chat = open.get(connection.id());
-        boolean tooBig = failure instanceof CorruptedWebSocketFrameException
+        boolean tooBig = (failure instanceof CorruptedWebSocketFrameException corrupted
+                        && corrupted.closeStatus().code() == MESSAGE_TOO_BIG)
                 || (failure instanceof IllegalStateException && String.valueOf(failure.getMessage()).contains("max message size"));
         if (chat != null && tooBig) {
             chat.error(Code.INVALID_REQUEST, "the message exceeds " + transportCap + " bytes; the connection closes");
             chat.close(new CloseReason(MESSAGE_TOO_BIG, "message too big"));
         } else if (failure instanceof HttpClosedException) {
             LOG.debugf("Chat connection %s dropped", connection.id());
-        } else if (failure instanceof IOException) {
-            // a client that resets its connection (RST) is the client's doing: counted, not logged as a fault
-            metrics.error("connection_reset");
-            LOG.debugf("Chat connection %s reset: %s", connection.id(), failure);
+        } else if (failure instanceof IOException || failure instanceof CorruptedWebSocketFrameException) {
+            // a client that resets its connection (RST) or breaks the protocol: its doing, counted, not logged as a fault
+            metrics.error(failure instanceof IOException ? "connection_reset" : "protocol_error");
+            LOG.debugf("Chat connection %s: %s", connection.id(), failure);
         } else {
             LOG.warnf("Chat connection %s: %s", connection.id(), failure.toString());
         }
