@@ -32,6 +32,8 @@ class QueuedDepartureTest {
             + "\"max_tokens\":4000,\"temperature\":0,\"stream\":true}";
     /** Well under RESIDENT_MAX_WAIT, after which a departed client would leave anyway. */
     private static final Duration PROMPTLY = Duration.ofSeconds(10);
+    /** The queued clients' own loopback address. */
+    private static final String QUEUER = "127.0.0.6";
 
     @Inject
     ModelHolder holder;
@@ -47,11 +49,11 @@ class QueuedDepartureTest {
         List<RawClient> queued = new ArrayList<>();
         try {
             for (int i = 0; i < engine.slots(); i++) {
-                running.add(request());
+                running.add(request(null));
             }
             awaitCount(() -> engine.stats().running(), engine.slots(), "running");
             for (int i = 0; i < 64; i++) {
-                queued.add(request());
+                queued.add(request(QUEUER)); // 8 + 64 connections are more than one address may open
             }
             awaitCount(() -> engine.stats().waiting(), 64, "waiting");
 
@@ -61,7 +63,7 @@ class QueuedDepartureTest {
             awaitCount(() -> engine.stats().waiting(), 0, "waiting after 64 clients hung up");
             assertEquals(engine.slots(), engine.stats().running(), "a departed client took a slot");
 
-            try (RawClient newcomer = request()) {
+            try (RawClient newcomer = request(null)) {
                 awaitCount(() -> engine.stats().waiting(), 1, "waiting: the newcomer queues, it is not turned away");
             }
             awaitCount(() -> engine.stats().waiting(), 0, "waiting after the newcomer hung up");
@@ -73,8 +75,8 @@ class QueuedDepartureTest {
         assertTrue(Ready.idle(holder, PROMPTLY), "the slots are still held after their clients hung up");
     }
 
-    private RawClient request() throws IOException {
-        RawClient client = RawClient.connect(base.getHost(), base.getPort());
+    private RawClient request(String from) throws IOException {
+        RawClient client = RawClient.connect("127.0.0.1", base.getPort(), from);
         client.post(base.getHost(), "/v1/chat/completions", "application/json", LONG_REPLY);
         return client;
     }
