@@ -5,6 +5,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -62,6 +63,37 @@ public interface ResidentConfig {
     /** Open chat WebSocket connections from one client address. */
     @WithDefault("32")
     int maxConnectionsPerClient();
+
+    /** Chat sessions one client address may hold; at its share, a new one displaces that address's longest-idle one. */
+    @WithDefault("100")
+    int maxSessionsPerClient();
+
+    /** New chat sessions one client address may open per minute (a burst of as many, refilled evenly). */
+    @WithDefault("60")
+    int newSessionsPerClientPerMinute();
+
+    /**
+     * permessage-deflate on the chat WebSocket. Off: a compressed message is inflated whole before any size cap
+     * applies, so a small frame can cost hundreds of MB; turn it on only for trusted clients.
+     */
+    @WithName("ws-compression")
+    @WithDefault("false")
+    boolean wsCompression();
+
+    /** Web page origins (scheme://host[:port]) besides the service's own that may open the chat WebSocket. */
+    Optional<List<String>> allowedOrigins();
+
+    /**
+     * An HTTP connection with nothing read or written this long is closed (an idle keep-alive, a request whose headers
+     * stall), and a chat WebSocket that answers no ping this long; keep it above RESIDENT_MAX_WAIT and the longest
+     * reply that is not streamed.
+     */
+    @WithDefault("5m")
+    Duration idleTimeout();
+
+    /** Open HTTP connections (WebSockets included) from one client address, counted from their first request. */
+    @WithDefault("64")
+    int maxHttpConnectionsPerClient();
 
     /** The largest client WebSocket message; up to 4x this is read and refused with an error, beyond the connection closes. */
     @WithDefault("512K")

@@ -59,7 +59,13 @@ class ResidentConfigTest {
             Map.entry("RESIDENT_MAX_FRAME_SIZE", "64K"),
             Map.entry("RESIDENT_MAX_MESSAGE_LENGTH", "1000"),
             Map.entry("RESIDENT_MAX_REQUEST_BODY", "1M"),
-            Map.entry("RESIDENT_SESSION_STORE", "redis"));
+            Map.entry("RESIDENT_SESSION_STORE", "redis"),
+            Map.entry("RESIDENT_MAX_SESSIONS_PER_CLIENT", "5"),
+            Map.entry("RESIDENT_NEW_SESSIONS_PER_CLIENT_PER_MINUTE", "6"),
+            Map.entry("RESIDENT_WS_COMPRESSION", "true"),
+            Map.entry("RESIDENT_ALLOWED_ORIGINS", "https://a.example,https://b.example"),
+            Map.entry("RESIDENT_IDLE_TIMEOUT", "90s"),
+            Map.entry("RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT", "7"));
 
     static ResidentConfig read(Map<String, String> env) {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
@@ -88,6 +94,11 @@ class ResidentConfigTest {
                 List.of(c.sessionSweepInterval(), c.maxSessions(), c.maxConnectionsPerClient(), c.maxMessageLength()));
         assertEquals(List.of(512L << 10, 10L << 20), List.of(c.maxFrameSize().asLongValue(), c.maxRequestBody().asLongValue()));
         assertEquals(ResidentConfig.SessionStoreKind.MEMORY, c.sessionStore(), "sessions in memory unless Redis is asked for");
+        assertEquals(List.of(100, 60), List.of(c.maxSessionsPerClient(), c.newSessionsPerClientPerMinute()));
+        assertEquals(false, c.wsCompression(), "compressed messages are inflated before any cap");
+        assertEquals(Optional.empty(), c.allowedOrigins(), "unset: the service's own origin only");
+        assertEquals(Duration.ofMinutes(5), c.idleTimeout());
+        assertEquals(64, c.maxHttpConnectionsPerClient());
     }
 
     @Test
@@ -107,6 +118,11 @@ class ResidentConfigTest {
                 List.of(c.sessionSweepInterval(), c.maxSessions(), c.maxConnectionsPerClient(), c.maxMessageLength()));
         assertEquals(List.of(64L << 10, 1L << 20), List.of(c.maxFrameSize().asLongValue(), c.maxRequestBody().asLongValue()));
         assertEquals(ResidentConfig.SessionStoreKind.REDIS, c.sessionStore());
+        assertEquals(List.of(5, 6), List.of(c.maxSessionsPerClient(), c.newSessionsPerClientPerMinute()));
+        assertEquals(true, c.wsCompression());
+        assertEquals(Optional.of(List.of("https://a.example", "https://b.example")), c.allowedOrigins());
+        assertEquals(Duration.ofSeconds(90), c.idleTimeout());
+        assertEquals(7, c.maxHttpConnectionsPerClient());
         assertEquals(ResidentConfig.class.getDeclaredMethods().length, EVERY_VARIABLE.size(), "a setting missing from this test");
     }
 

@@ -4,45 +4,98 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.resident.ResidentConfig;
 import io.resident.ops.ResidentMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * HTTP-level answers of the REST API, in the same OpenAI-shaped errors as the rest: 413 for a body over
- * RESIDENT_MAX_REQUEST_BODY, on its Content-Length before anything is read (OpenAI clients all send one; a chunked
- * body over the limit is cut off by Quarkus's own limit, the same number, with a bare 413), and 404 for a path
- * under /v1 that no endpoint serves.
+ * RESIDENT_MAX_REQUEST_BODY, on its Content-Length before anything is read (OpenAI clients all send one), after
+ * which the connection closes so that the rest of the body is never read (a chunked body past Quarkus's own limit,
+ * the same number, gets Quarkus's bare 413 and a close); and 404 for a path under /v1 that no endpoint serves, once the API key (when set) is
+ * checked. Before all of these, a connection's
+ * first request counts it against its client address: past RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT it is answered
+ * 429 and closed.
  */
 @ApplicationScoped
 class HttpLimits {
 
+    /** Before anything else, so that a refused connection costs no more. */
+    private static final int CONNECTION_LIMIT_ORDER = -4;
     /** Before Quarkus's own upload limit (order -2), which answers with an empty body. */
     private static final int BODY_LIMIT_ORDER = -3;
     /** After every other route, the REST endpoints included. */
     private static final int NOT_FOUND_ORDER = 100_000;
 
-    void install(@Observes Router router, ResidentConfig config, ResidentMetrics metrics, ObjectMapper json) {
+    /** The connections counted, by the client address they count against. */
+    private final Map<HttpConnection, String> counted = new ConcurrentHashMap<>();
+    private final Map<String, Integer> perClient = new ConcurrentHashMap<>();
+
+    void install(@Observes Router router, ResidentConfig config, ResidentMetrics metrics, ObjectMapper json, ApiKey apiKey) {
+        int maxConnections = config.maxHttpConnectionsPerClient();
+        router.route().order(CONNECTION_LIMIT_ORDER).handler(ctx -> {
+            HttpConnection connection = ctx.request().connection();
+            if (connection == null || counted.containsKey(connection)) {
+                ctx.next();
+                return;
+            }
+            String client = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().host();
+            if (perClient.merge(client, 1, Integer::sum) > maxConnections) {
+                release(client);
+                metrics.error("too_many_connections");
+                ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+                respond(ctx, json, 429, ApiError.of("This address has " + maxConnections + " open connections, the most"
+                        + " allowed (RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT): reuse or close one", "invalid_request_error",
+                        null, "too_many_connections")).onComplete(sent -> connection.close());
+                return;
+            }
+            counted.put(connection, client);
+            connection.closeHandler(closed -> {
+                if (counted.remove(connection) != null) {
+                    release(client);
+                }
+            });
+            ctx.next();
+        });
         long limit = config.maxRequestBody().asLongValue();
         router.route().order(BODY_LIMIT_ORDER).handler(ctx -> {
             String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
             if (length != null && parse(length) > limit) {
-                metrics.error("invalid_request");
-                ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-                respond(ctx, json, 413, ApiError.of("The request body has " + length + " bytes; this service reads at most "
-                        + limit + " (RESIDENT_MAX_REQUEST_BODY)", "invalid_request_error", null, "request_too_large"));
+                tooLarge(ctx, json, metrics, "The request body has " + length + " bytes; this service reads at most " + limit);
             } else {
                 ctx.next();
             }
         });
         router.route("/v1/*").order(NOT_FOUND_ORDER).handler(ctx -> {
+            if (!apiKey.acceptsAuthorization(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))) {
+                metrics.error("unauthorized");
+                ctx.response().putHeader("WWW-Authenticate", "Bearer");
+                respond(ctx, json, 401, ApiKeyFilter.refusal(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)));
+                return;
+            }
             metrics.error("invalid_request");
             respond(ctx, json, 404, ApiError.of("No endpoint " + ctx.request().method() + " " + ctx.request().path()
                     + "; see GET /v1/models and the README for the endpoints", "invalid_request_error", null, "not_found"));
         });
+    }
+
+    private void release(String client) {
+        perClient.computeIfPresent(client, (address, count) -> count == 1 ? null : count - 1);
+    }
+
+    /** 413, then the connection closes: reading on would take in the whole body the answer refuses. */
+    private static void tooLarge(RoutingContext ctx, ObjectMapper json, ResidentMetrics metrics, String message) {
+        metrics.error("invalid_request");
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        respond(ctx, json, 413, ApiError.of(message + " (RESIDENT_MAX_REQUEST_BODY)", "invalid_request_error", null,
+                "request_too_large")).onComplete(sent -> ctx.request().connection().close());
     }
 
     private static long parse(String length) {
@@ -53,9 +106,9 @@ class HttpLimits {
         }
     }
 
-    private static void respond(RoutingContext ctx, ObjectMapper json, int status, ApiError error) {
+    private static Future<Void> respond(RoutingContext ctx, ObjectMapper json, int status, ApiError error) {
         try {
-            ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+            return ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                     .end(json.writeValueAsString(error));
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);

@@ -3,6 +3,7 @@ package io.resident.api;
 import io.resident.engine.EngineBusyException;
 import io.resident.engine.ModelNotReadyException;
 import io.resident.ops.ResidentMetrics;
+import io.vertx.core.http.HttpClosedException;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseContext;
@@ -72,6 +73,12 @@ public class RestErrors {
         LOG.error("unexpected error answering a request", e);
         return api(ApiException.internal("The server had an error while answering the request; its log has the details",
                 "internal"));
+    }
+
+    /** A client that left mid-upload: nothing to answer and no fault of the service (499, as nginx logs it). */
+    @ServerExceptionMapper
+    public Response clientGone(HttpClosedException e) {
+        return Response.status(499).build();
     }
 
     /** An error response without a body (one the framework made) gets the OpenAI-shaped body its status calls for. */

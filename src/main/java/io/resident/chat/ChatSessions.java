@@ -6,6 +6,7 @@ import io.quarkus.scheduler.Scheduled;
 import io.resident.ResidentConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
@@ -21,7 +23,9 @@ import org.jboss.logging.Logger;
  * removes it then, memory and all; at most RESIDENT_MAX_SESSIONS are held: a new one displaces the longest-idle
  * session without a connection, and is refused when every session has one. In a shared store (Redis) every replica
  * resumes every session, the store expires idle ones, and this instance holds only the sessions its connections own
- * (the sweep keeps their TTL from running out while they are open).
+ * (the sweep keeps their TTL from running out while they are open). Each client address has its own share first
+ * ({@link ClientShares}): at its share, its own longest-idle session makes way, and its new sessions a minute are
+ * bounded, so that one client's churn never displaces another's sessions.
  */
 @ApplicationScoped
 public class ChatSessions {
@@ -42,6 +46,7 @@ public class ChatSessions {
     private final int window;
     private final int maxSessions;
     private final long idleTimeoutNanos;
+    private final ClientShares shares;
     private volatile Consumer<String> takenElsewhere = connection -> {};
 
     ChatSessions(ResidentConfig config, MeterRegistry registry, SessionStore store) {
@@ -49,6 +54,7 @@ public class ChatSessions {
         this.window = config.memoryWindow();
         this.maxSessions = config.maxSessions();
         this.idleTimeoutNanos = config.sessionIdleTimeout().toNanos();
+        this.shares = new ClientShares(config.maxSessionsPerClient(), config.newSessionsPerClientPerMinute());
         if (window < 1 || maxSessions < 1) {
             throw new IllegalArgumentException("RESIDENT_MEMORY_WINDOW and RESIDENT_MAX_SESSIONS must be at least 1, were "
                     + window + " and " + maxSessions);
@@ -64,12 +70,15 @@ public class ChatSessions {
      *
      * @param requestedId  the session id the client sent, or null
      * @param connectionId the connection that will own the session
-     * @throws SessionLimitException            RESIDENT_MAX_SESSIONS are held and every one has a connection
+     * @param client       the client's address, whose share a new session counts against
+     * @throws SessionLimitException            the client's share or RESIDENT_MAX_SESSIONS are held and every one of
+     *                                          those sessions has a connection, or the client opened too many sessions
+     *                                          within a minute
      * @throws SessionStoreUnavailableException the store cannot be reached
      */
-    public Opened open(String requestedId, String connectionId) {
+    public Opened open(String requestedId, String connectionId, String client) {
         boolean stored = requestedId != null && store.shared() && !sessions.containsKey(requestedId) && store.exists(requestedId);
-        Opened opened = attach(requestedId, stored, connectionId);
+        Opened opened = attach(requestedId, stored, connectionId, client);
         store.touch(opened.session().id());
         if (opened.resumed()) {
             store.announceOpened(opened.session().id());
@@ -77,7 +86,7 @@ public class ChatSessions {
         return opened;
     }
 
-    private synchronized Opened attach(String requestedId, boolean stored, String connectionId) {
+    private synchronized Opened attach(String requestedId, boolean stored, String connectionId, String client) {
         long now = System.nanoTime();
         ChatSession held = requestedId == null ? null : sessions.get(requestedId);
         if (held == null && stored) {
@@ -87,13 +96,19 @@ public class ChatSessions {
         if (held != null) {
             return new Opened(held, true, held.attach(connectionId, now));
         }
+        Collection<String> own = shares.admit(client, now);
+        if (own != null) {
+            remove(idlest(own.stream().map(sessions::get), now).orElseThrow(shares::full), now, "its client's share");
+        }
         if (!store.shared() && sessions.size() >= maxSessions) {
-            displaceIdlest(now);
+            remove(idlest(sessions.values().stream(), now).orElseThrow(() -> new SessionLimitException("all "
+                    + maxSessions + " chat sessions are in use by open connections; try again later")), now, "the limit");
         }
         // 122 random bits: the id is what entitles a client to the memory
         ChatSession created = new ChatSession(UUID.randomUUID().toString(), window, store, now);
         created.attach(connectionId, now);
         sessions.put(created.id(), created);
+        shares.added(created.id(), client);
         return new Opened(created, false, null);
     }
 
@@ -104,7 +119,9 @@ public class ChatSessions {
             if (!store.shared() || session.owned()) {
                 return;
             }
-            sessions.remove(session.id(), session);
+            if (sessions.remove(session.id(), session)) {
+                shares.removed(session.id());
+            }
         }
         try {
             store.touch(session.id());
@@ -143,6 +160,7 @@ public class ChatSessions {
     synchronized int removeIdle(long nowNanos) {
         List<ChatSession> idle = sessions.values().stream().filter(s -> s.idleNanos(nowNanos) > idleTimeoutNanos).toList();
         idle.forEach(this::remove);
+        shares.forgetIdle(nowNanos);
         return idle.size();
     }
 
@@ -161,8 +179,8 @@ public class ChatSessions {
         String owner;
         synchronized (this) {
             owner = held == null ? null : held.takenElsewhere(System.nanoTime());
-            if (held != null) {
-                sessions.remove(id, held);
+            if (held != null && sessions.remove(id, held)) {
+                shares.removed(id);
             }
         }
         if (owner != null) {
@@ -173,17 +191,18 @@ public class ChatSessions {
 
     private void remove(ChatSession session) {
         sessions.remove(session.id());
+        shares.removed(session.id());
         store.remove(session.id());
     }
 
-    private void displaceIdlest(long now) {
-        ChatSession idlest = sessions.values().stream()
-                .filter(s -> !s.owned())
-                .max(Comparator.comparingLong(s -> s.idleNanos(now)))
-                .orElseThrow(() -> new SessionLimitException("all " + maxSessions
-                        + " chat sessions are in use by open connections; try again later"));
-        remove(idlest);
-        LOG.debugf("Session limit of %d reached: displaced session %s, idle for %s", maxSessions, idlest.id(),
-                Duration.ofNanos(idlest.idleNanos(now)));
+    /** The longest-idle session without a connection among these. */
+    private static Optional<ChatSession> idlest(Stream<ChatSession> among, long now) {
+        return among.filter(s -> s != null && !s.owned()).max(Comparator.comparingLong(s -> s.idleNanos(now)));
+    }
+
+    private void remove(ChatSession displaced, long now, String reason) {
+        remove(displaced);
+        LOG.debugf("At %s: displaced session %s, idle for %s", reason, displaced.id(),
+                Duration.ofNanos(displaced.idleNanos(now)));
     }
 }

@@ -1,6 +1,6 @@
 package io.resident.chat;
 
-/** RESIDENT_MAX_SESSIONS are held and each has an open connection, so no new session can start now. */
+/** A session limit (all sessions, a client's share, or its new sessions a minute) keeps a new session from starting now. */
 public final class SessionLimitException extends RuntimeException {
     public SessionLimitException(String message) {
         super(message);

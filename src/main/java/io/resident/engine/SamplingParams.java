@@ -40,6 +40,9 @@ public record SamplingParams(
 
     /** The most alternatives a token reports, as OpenAI's API allows. */
     public static final int MAX_TOP_LOGPROBS = 20;
+    /** The most stop strings a request may set, as OpenAI's API allows, and the longest each may be (characters). */
+    public static final int MAX_STOP_STRINGS = 4;
+    public static final int MAX_STOP_LENGTH = 256;
 
     public SamplingParams {
         require(temperature >= 0 && temperature <= 2, "temperature must be in [0, 2], was " + temperature);
@@ -53,6 +56,10 @@ public record SamplingParams(
         require(maxTokens >= 1, "max_tokens must be >= 1, was " + maxTokens);
         stop = stop == null ? List.of() : List.copyOf(stop);
         require(stop.stream().noneMatch(String::isEmpty), "stop strings must not be empty");
+        require(stop.size() <= MAX_STOP_STRINGS && stop.stream().allMatch(s -> s.length() <= MAX_STOP_LENGTH),
+                "stop must hold at most " + MAX_STOP_STRINGS + " strings of at most " + MAX_STOP_LENGTH
+                        + " characters each; it has " + stop.size() + ", the longest of "
+                        + stop.stream().mapToInt(String::length).max().orElse(0));
         require(topLogprobs >= 0 && topLogprobs <= MAX_TOP_LOGPROBS,
                 "top_logprobs must be in [0, " + MAX_TOP_LOGPROBS + "], was " + topLogprobs);
     }

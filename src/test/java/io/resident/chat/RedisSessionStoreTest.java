@@ -48,7 +48,7 @@ class RedisSessionStoreTest {
     void turnsOfTwoInstancesWritingAtOnceNeverInterleave() throws Exception {
         // two stores over one Redis stand for two replicas; eight writers each, released together
         List<SessionStore> replicas = List.of(store, new RedisSessionStore(redis, IDLE_TIMEOUT));
-        String id = sessions.open(null, "writer").session().id();
+        String id = sessions.open(null, "writer", "127.0.0.1").session().id();
         int writers = 16;
         int turns = 25;
         CountDownLatch start = new CountDownLatch(1);
@@ -92,7 +92,7 @@ class RedisSessionStoreTest {
 
     @Test
     void aSessionOpenedByAnotherInstanceLeavesThisOne() throws Exception {
-        ChatSession session = sessions.open(null, "here").session();
+        ChatSession session = sessions.open(null, "here", "127.0.0.1").session();
         List<String> closed = new CopyOnWriteArrayList<>();
         sessions.onTakenElsewhere(closed::add);
         RedisSessionStore elsewhere = new RedisSessionStore(redis, IDLE_TIMEOUT);
@@ -111,7 +111,7 @@ class RedisSessionStoreTest {
 
     @Test
     void everyWriteSetsTheIdleTimeoutAsTheTtlOfTheSessionsKeys() {
-        ChatSession session = sessions.open(null, "ttl").session();
+        ChatSession session = sessions.open(null, "ttl", "127.0.0.1").session();
         session.systemPrompt("Be brief.");
         session.addTurn("Hello", "Hi");
         for (String key : List.of(RedisSessionStore.metaKey(session.id()), RedisSessionStore.messagesKey(session.id()))) {
@@ -130,7 +130,7 @@ class RedisSessionStoreTest {
 
     @Test
     void anIdleSessionExpiresByItsTtlAndCannotBeResumed() throws Exception {
-        ChatSessions.Opened opened = sessions.open(null, "idle");
+        ChatSessions.Opened opened = sessions.open(null, "idle", "127.0.0.1");
         String id = opened.session().id();
         opened.session().addTurn("Remember me", "I will not");
         sessions.release(opened.session(), "idle");
@@ -141,7 +141,7 @@ class RedisSessionStoreTest {
             Thread.sleep(100);
         }
         assertFalse(redis.key().exists(RedisSessionStore.messagesKey(id)), "the memory expires with the session");
-        ChatSessions.Opened again = sessions.open(id, "idle-again");
+        ChatSessions.Opened again = sessions.open(id, "idle-again", "127.0.0.1");
         assertFalse(again.resumed());
         assertNotEquals(id, again.session().id());
         assertEquals(0, again.session().size());

@@ -39,7 +39,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The drain on SIGTERM, fired the way Quarkus fires it (the pre-shutdown event, HTTP still serving): readiness DOWN,
  * nothing new admitted, a running reply finishes, one that outlasts RESIDENT_DRAIN_TIMEOUT is cancelled, and a chat
- * WebSocket gets its reply's done frame, then a close frame (1001, going away). The app
+ * WebSocket gets its reply's done frame, then a close frame (1001, going away), and a new one gets busy and 1001 at
+ * once. The app
  * stays drained afterwards, so this test has a profile of its own.
  */
 @QuarkusTest
@@ -89,6 +90,11 @@ class DrainTest {
         assertEquals(200, get("/q/health/live").statusCode(), "a draining engine is alive");
         EngineBusyException refused = assertThrows(EngineBusyException.class, () -> Served.reply(served, "Hello", 4));
         assertTrue(refused.getMessage().contains("draining"), refused.getMessage());
+        ChatFrames late = new ChatFrames();
+        HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(URI.create(chatEndpoint.toString().replaceFirst("^http", "ws")), late).get(30, TimeUnit.SECONDS);
+        JsonNode busy = late.next();
+        assertEquals("busy", busy.path("code").asText(), busy.toString());
+        assertEquals(1001, late.closeCode.get(30, TimeUnit.SECONDS), "a new chat connection goes away at once, no session");
 
         Generation finished = finishing.collect();
         assertEquals(FinishReason.LENGTH, finished.done().reason(), "the running reply ran to its end");

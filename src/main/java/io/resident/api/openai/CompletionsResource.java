@@ -56,7 +56,7 @@ public class CompletionsResource {
         int[] prompt = chatPrompt(model, request.conversation(), tools.active() ? tools.tools() : List.of());
         TokenStream stream = Replies.submit(model, new GenerationRequest(prompt, Sampling.params(request, model,
                 "messages", prompt.length, request.tokenLimit(), request.alternatives())
-                .withGrammar(forced != null ? forced : format)));
+                .withGrammar(forced != null ? forced : format)), client);
 
         String id = Ids.next("chatcmpl-");
         long created = Ids.now();
@@ -92,7 +92,7 @@ public class CompletionsResource {
         int[] prompt = request.promptIds(model);
         TokenStream stream = Replies.submit(model, new GenerationRequest(prompt, Sampling.params(request, model,
                 "prompt", prompt.length, request.tokenLimit(), request.alternatives())
-                .withGrammar(ResponseFormats.grammar(request.responseFormat()))));
+                .withGrammar(ResponseFormats.grammar(request.responseFormat()))), client);
 
         String id = Ids.next("cmpl-");
         long created = Ids.now();

@@ -20,6 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs one reply on the engine for an HTTP handler that blocks on a virtual thread, whole or as server-sent events.
@@ -48,15 +49,44 @@ final class Replies {
 
     private Replies() {}
 
-    /** Queues the request; a full queue is a 503 (EngineBusyException), a stopped engine too. */
-    static TokenStream submit(ServedModel model, GenerationRequest request) throws InterruptedException {
+    /**
+     * Queues the request; a full queue is a 503 (EngineBusyException), a stopped engine too. A client that goes away
+     * while queued leaves the queue at once: its connection's close interrupts the wait.
+     */
+    static TokenStream submit(ServedModel model, GenerationRequest request, HttpServerResponse client)
+            throws InterruptedException {
+        Thread waiter = Thread.currentThread();
+        AtomicBoolean queued = new AtomicBoolean(true);
+        client.closeHandler(closed -> {
+            synchronized (queued) {
+                if (queued.get()) {
+                    waiter.interrupt();
+                }
+            }
+        });
         try {
+            if (client.closed()) {
+                throw ApiException.clientGone();
+            }
             return model.engine().submit(request);
+        } catch (InterruptedException e) {
+            if (client.closed()) {
+                throw ApiException.clientGone();
+            }
+            throw e;
         } catch (IllegalStateException e) {
             throw ApiException.unavailable("The engine is not running: " + e.getMessage(), "engine_unavailable",
                     Duration.ofSeconds(5));
         } catch (IllegalArgumentException e) {
             throw ApiException.invalid(null, e.getMessage());
+        } finally {
+            synchronized (queued) {
+                queued.set(false);
+                if (client.closed()) {
+                    Thread.interrupted(); // a close that came as the slot did: the reply's reader sees it and cancels
+                }
+            }
+            client.closeHandler(null);
         }
     }
 

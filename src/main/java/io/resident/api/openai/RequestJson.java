@@ -1,28 +1,41 @@
 package io.resident.api.openai;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.deser.std.NumberDeserializers;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import io.resident.api.ApiException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 
 /**
  * Reads request bodies as vLLM's server does: unknown fields are ignored, a value of the wrong type is a 400 that
- * names its field ("messages[0].role"), and 1.5 is no integer. Any content type is read as JSON, as curl users expect,
- * and from bytes, so the text is UTF-8 (as JSON is) whatever charset the header names or leaves out.
+ * names its field ("messages[0].role"), and 1.5 is no integer. The body is read from bytes, so the text is UTF-8 (as
+ * JSON is) whatever charset the header names or leaves out (api.JsonContentType wants a JSON content type).
  */
 @ApplicationScoped
 public class RequestJson {
+
 
     private final ObjectMapper mapper;
 
     RequestJson(ObjectMapper json) {
         this.mapper = json.copy()
+                .registerModule(new SimpleModule().addDeserializer(Double.class, new FiniteDouble(Double.class, null))
+                        .addDeserializer(double.class, new FiniteDouble(Double.TYPE, 0.0)))
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS) // "5" is no integer, 5 no boolean
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
                 .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -32,6 +45,7 @@ public class RequestJson {
         if (body == null || body.length == 0) {
             throw ApiException.invalid(null, "The request body is empty; send a JSON object");
         }
+        requireUtf8(body);
         try {
             T value = mapper.readValue(body, type);
             if (value == null) {
@@ -53,6 +67,33 @@ public class RequestJson {
                     + e.getOriginalMessage().replaceAll("\\s*\\(start marker at .*$", ""));
         } catch (IOException e) {
             throw new UncheckedIOException("reading a byte array", e); // cannot happen: nothing is read from a stream
+        }
+    }
+
+    /** A number past a double's range (1e400) is refused as out of range rather than read as Infinity. */
+    private static final class FiniteDouble extends NumberDeserializers.DoubleDeserializer {
+
+        FiniteDouble(Class<Double> type, Double empty) {
+            super(type, empty);
+        }
+
+        @Override
+        public Double deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+            Double value = super.deserialize(parser, context);
+            if (value != null && value.isInfinite() && parser.currentToken().isNumeric()) {
+                throw JsonMappingException.from(parser, "the number " + parser.getText() + " is out of range");
+            }
+            return value;
+        }
+    }
+
+    /** Jackson reads overlong and surrogate UTF-8 sequences as characters; the WebSocket refuses them, and so does this. */
+    private static void requireUtf8(byte[] body) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body));
+        } catch (CharacterCodingException e) {
+            throw ApiException.invalid(null, "The request body is not valid UTF-8: " + e.getMessage());
         }
     }
 

@@ -11,6 +11,7 @@ import io.resident.chat.ChatSession;
 import io.resident.chat.SessionStoreUnavailableException;
 import io.resident.engine.ServedModel;
 import io.resident.ops.ResidentMetrics;
+import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jboss.logging.Logger;
@@ -38,6 +39,7 @@ final class ChatConnection {
     private final Limits limits;
     private final ResidentMetrics metrics;
     private final AtomicReference<Turn> turn = new AtomicReference<>();
+    private volatile long heardNanos = System.nanoTime();
 
     /** What one frame may hold. */
     record Limits(long maxFrameBytes, int maxMessageLength) {}
@@ -65,8 +67,26 @@ final class ChatConnection {
         return client;
     }
 
+    /** The client sent something (a frame, a pong): it is still there. */
+    void heard() {
+        heardNanos = System.nanoTime();
+    }
+
+    /** How long the client has sent nothing. */
+    long silentNanos(long now) {
+        return now - heardNanos;
+    }
+
+    /** Asks the client for a pong (browsers and WebSocket libraries answer by themselves). */
+    void ping() {
+        if (!connection.isClosed()) {
+            connection.sendPing(Buffer.buffer()).subscribe().with(ok -> {}, failure -> LOG.debugf("Ping failed: %s", failure));
+        }
+    }
+
     /** Handles one text frame from the client. */
     void receive(String text) {
+        heard();
         session.touch(System.nanoTime());
         if (!session.ownedBy(connection.id())) {
             error(Code.BUSY, "the session was resumed on another connection");

@@ -8,6 +8,7 @@ import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnError;
 import io.quarkus.websockets.next.OnOpen;
+import io.quarkus.websockets.next.OnPongMessage;
 import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.WebSocket;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
@@ -29,8 +30,11 @@ import io.resident.engine.ModelNotReadyException;
 import io.resident.engine.ServedModel;
 import io.resident.ops.ResidentMetrics;
 import io.smallrye.common.annotation.RunOnVirtualThread;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
+import java.io.IOException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -49,6 +53,7 @@ public class ChatSocket {
 
     private static final Logger LOG = Logger.getLogger(ChatSocket.class);
     /** RFC 6455 close codes. */
+    private static final int GOING_AWAY = 1001;
     private static final int POLICY_VIOLATION = 1008;
     private static final int MESSAGE_TOO_BIG = 1009;
     private static final int TRY_AGAIN_LATER = 1013;
@@ -61,10 +66,12 @@ public class ChatSocket {
     private final int maxConnectionsPerClient;
     private final int transportCap;
     private final boolean behindProxy;
+    private final Duration idleTimeout;
     private final Map<String, ChatConnection> open = new ConcurrentHashMap<>();
     private final Map<String, Integer> perClient = new ConcurrentHashMap<>();
 
     ChatSocket(ModelHolder holder, ChatSessions sessions, ApiKey apiKey, ResidentMetrics metrics, ResidentConfig config,
+            Vertx vertx,
             @ConfigProperty(name = "quarkus.http.proxy.proxy-address-forwarding", defaultValue = "false") boolean behindProxy) {
         this.holder = holder;
         this.sessions = sessions;
@@ -74,6 +81,8 @@ public class ChatSocket {
         this.maxConnectionsPerClient = config.maxConnectionsPerClient();
         this.transportCap = TransportLimits.cap(config);
         this.behindProxy = behindProxy;
+        this.idleTimeout = config.idleTimeout();
+        vertx.setPeriodic(Math.max(100, idleTimeout.toMillis() / 6), timer -> closeSilent());
         sessions.onTakenElsewhere(this::takenElsewhere);
     }
 
@@ -108,6 +117,10 @@ public class ChatSocket {
                     + " or as ?api_key=<key>", POLICY_VIOLATION);
             return;
         }
+        if (holder.state() == ModelHolder.State.DRAINING) {
+            refuse(connection, Code.BUSY, "the server is shutting down; connect again to reach another instance", GOING_AWAY);
+            return;
+        }
         String client = clientAddress(request);
         if (perClient.merge(client, 1, Integer::sum) > maxConnectionsPerClient) {
             releaseClient(client);
@@ -119,7 +132,7 @@ public class ChatSocket {
         ChatSessions.Opened opened;
         try {
             model = holder.served();
-            opened = sessions.open(first(query, "session"), connection.id());
+            opened = sessions.open(first(query, "session"), connection.id(), client);
         } catch (ModelNotReadyException | SessionLimitException | SessionStoreUnavailableException e) {
             releaseClient(client);
             refuse(connection, Code.BUSY, e.getMessage(), TRY_AGAIN_LATER);
@@ -152,11 +165,38 @@ public class ChatSocket {
         }
     }
 
+    /** A pong answers the pings of {@link #closeSilent}: the client is still there. */
+    @OnPongMessage
+    void onPong(WebSocketConnection connection, Buffer data) {
+        ChatConnection chat = open.get(connection.id());
+        if (chat != null) {
+            chat.heard();
+        }
+    }
+
+    /**
+     * A client silent for a third of RESIDENT_IDLE_TIMEOUT is pinged (a live one answers at once, even while only
+     * reading a reply or waiting for a slot); one silent for the whole timeout is gone or hostile, and is closed.
+     */
+    private void closeSilent() {
+        long now = System.nanoTime();
+        for (ChatConnection chat : open.values()) {
+            long silent = chat.silentNanos(now);
+            if (silent > idleTimeout.toNanos()) {
+                metrics.error("silent_connection");
+                chat.close(new CloseReason(GOING_AWAY, "nothing heard for " + idleTimeout));
+            } else if (silent > idleTimeout.toNanos() / 3) {
+                chat.ping();
+            }
+        }
+    }
+
     @OnBinaryMessage
     @RunOnVirtualThread
     void onBinary(WebSocketConnection connection, Buffer data) {
         ChatConnection chat = open.get(connection.id());
         if (chat != null) {
+            chat.heard();
             chat.error(Code.INVALID_REQUEST, "binary frames are not part of the protocol: send JSON text frames");
         }
     }
@@ -181,13 +221,18 @@ public class ChatSocket {
     @RunOnVirtualThread
     void onError(WebSocketConnection connection, Throwable failure) {
         ChatConnection chat = open.get(connection.id());
-        boolean tooBig = failure instanceof CorruptedWebSocketFrameException
+        boolean tooBig = (failure instanceof CorruptedWebSocketFrameException corrupted
+                        && corrupted.closeStatus().code() == MESSAGE_TOO_BIG)
                 || (failure instanceof IllegalStateException && String.valueOf(failure.getMessage()).contains("max message size"));
         if (chat != null && tooBig) {
             chat.error(Code.INVALID_REQUEST, "the message exceeds " + transportCap + " bytes; the connection closes");
             chat.close(new CloseReason(MESSAGE_TOO_BIG, "message too big"));
         } else if (failure instanceof HttpClosedException) {
             LOG.debugf("Chat connection %s dropped", connection.id());
+        } else if (failure instanceof IOException || failure instanceof CorruptedWebSocketFrameException) {
+            // a client that resets its connection (RST) or breaks the protocol: its doing, counted, not logged as a fault
+            metrics.error(failure instanceof IOException ? "connection_reset" : "protocol_error");
+            LOG.debugf("Chat connection %s: %s", connection.id(), failure);
         } else {
             LOG.warnf("Chat connection %s: %s", connection.id(), failure.toString());
         }

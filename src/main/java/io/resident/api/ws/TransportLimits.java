@@ -10,6 +10,9 @@ import jakarta.enterprise.context.Dependent;
  * A message between the two is read and refused with an error frame, the connection staying open. Beyond, the
  * server stops reading: a message of several frames gets an error frame and a close with 1009 (message too big);
  * a single frame that announces more than the cap makes the server drop the connection.
+ *
+ * <p>Compression (permessage-deflate) is off unless RESIDENT_WS_COMPRESSION turns it on: Vert.x inflates a compressed
+ * message whole before the cap applies. The older per-frame deflate extension is never offered.
  */
 @Dependent
 public class TransportLimits implements HttpServerOptionsCustomizer {
@@ -28,7 +31,7 @@ public class TransportLimits implements HttpServerOptionsCustomizer {
 
     @Override
     public void customizeHttpServer(HttpServerOptions options) {
-        options.setMaxWebSocketFrameSize(cap).setMaxWebSocketMessageSize(cap);
+        options.setMaxWebSocketFrameSize(cap).setMaxWebSocketMessageSize(cap).setPerFrameWebSocketCompressionSupported(false);
     }
 
     @Override

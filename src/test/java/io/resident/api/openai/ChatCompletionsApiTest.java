@@ -145,7 +145,7 @@ class ChatCompletionsApiTest {
         Map<String, Object> body = new HashMap<>(request(Map.of("max_tokens", 2, "n", 1, "logit_bias", Map.of())));
         body.putAll(Map.of("user", "someone", "store", false, "metadata", Map.of("k", "v"), "parallel_tool_calls", true,
                 "service_tier", "auto", "no_such_field", List.of(1, 2), "tools", List.of(), "response_format", Map.of("type", "text")));
-        given().body(body).post("/v1/chat/completions").then().statusCode(200);
+        given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(200);
     }
 
     @Test
@@ -162,7 +162,7 @@ class ChatCompletionsApiTest {
     @Test
     void textCompletionsBlockingStreamedAndFromTokenIds() throws Exception {
         String prompt = "The capital of France is";
-        JsonNode blocking = JSON.readTree(given().body(Map.of("prompt", prompt, "max_tokens", 4, "temperature", 0, "logprobs", 2))
+        JsonNode blocking = JSON.readTree(given().contentType("application/json").body(Map.of("prompt", prompt, "max_tokens", 4, "temperature", 0, "logprobs", 2))
                 .post("/v1/completions").then().statusCode(200).extract().asString());
         assertEquals("text_completion", blocking.get("object").asText());
         assertTrue(blocking.get("id").asText().startsWith("cmpl-"));
@@ -180,10 +180,10 @@ class ChatCompletionsApiTest {
             double best = top.valueStream().mapToDouble(JsonNode::asDouble).max().orElseThrow();
             assertEquals(best, logprobs.get("token_logprobs").get(i).asDouble());
         }
-        JsonNode ids = JSON.readTree(given().body(Map.of("prompt", prompt)).post("/tokenize").asString()).get("tokens");
+        JsonNode ids = JSON.readTree(given().contentType("application/json").body(Map.of("prompt", prompt)).post("/tokenize").asString()).get("tokens");
         assertEquals(ids.size(), blocking.get("usage").get("prompt_tokens").asInt());
 
-        List<JsonNode> streamed = Sse.chunks(given().body(Map.of("prompt", ids, "max_tokens", 4, "temperature", 0, "stream", true,
+        List<JsonNode> streamed = Sse.chunks(given().contentType("application/json").body(Map.of("prompt", ids, "max_tokens", 4, "temperature", 0, "stream", true,
                 "stream_options", Map.of("include_usage", true))).post("/v1/completions").then().statusCode(200).extract().asString());
         assertEquals(choice.get("text").asText(), Sse.text(streamed));
         assertSameUsageWithTheFirstsFullBlocksCached(blocking.get("usage"), streamed.get(streamed.size() - 1).get("usage"));
@@ -209,15 +209,15 @@ class ChatCompletionsApiTest {
 
     @Test
     void tokenizeAndDetokenizeAsVllm() throws Exception {
-        JsonNode tokens = JSON.readTree(given().body(Map.of("prompt", "Hello world", "return_token_strs", true))
+        JsonNode tokens = JSON.readTree(given().contentType("application/json").body(Map.of("prompt", "Hello world", "return_token_strs", true))
                 .post("/tokenize").then().statusCode(200).extract().asString());
         assertEquals(tokens.get("tokens").size(), tokens.get("count").asInt());
         assertEquals(4096, tokens.get("max_model_len").asInt());
         assertEquals("Hello world", String.join("", tokens.get("token_strs").valueStream().map(JsonNode::asText).toList()));
-        assertEquals("Hello world", given().body(Map.of("tokens", tokens.get("tokens"))).post("/detokenize")
+        assertEquals("Hello world", given().contentType("application/json").body(Map.of("tokens", tokens.get("tokens"))).post("/detokenize")
                 .then().statusCode(200).extract().path("prompt"));
-        JsonNode chat = JSON.readTree(given().body(Map.of("messages", HELLO)).post("/tokenize").asString());
-        assertTrue(given().body(Map.of("tokens", chat.get("tokens"))).post("/detokenize").then().extract()
+        JsonNode chat = JSON.readTree(given().contentType("application/json").body(Map.of("messages", HELLO)).post("/tokenize").asString());
+        assertTrue(given().contentType("application/json").body(Map.of("tokens", chat.get("tokens"))).post("/detokenize").then().extract()
                 .<String>path("prompt").contains("Be brief."));
         assertNull(chat.get("token_strs").textValue());
     }
@@ -229,7 +229,7 @@ class ChatCompletionsApiTest {
     }
 
     private static Response post(Map<String, Object> body) {
-        return given().body(body).post("/v1/chat/completions").then().statusCode(200).extract().response();
+        return given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(200).extract().response();
     }
 
     private static String content(Map<String, Object> body) throws Exception {
@@ -237,6 +237,6 @@ class ChatCompletionsApiTest {
     }
 
     static int tokenCount(List<Map<String, Object>> messages) {
-        return given().body(Map.of("messages", messages)).post("/tokenize").then().statusCode(200).extract().path("count");
+        return given().contentType("application/json").body(Map.of("messages", messages)).post("/tokenize").then().statusCode(200).extract().path("count");
     }
 }

@@ -178,7 +178,7 @@ class InvalidRequestsTest {
     @ParameterizedTest(name = "{0} {1} -> {2} {3}")
     @MethodSource("badRequests")
     void answeredWithStatusAndOpenAiError(String path, String body, int status, String param, String code) throws Exception {
-        Response response = given().body(body).post(path).then().extract().response();
+        Response response = given().contentType("application/json").body(body).post(path).then().extract().response();
         assertEquals(status, response.statusCode(), response.asString());
         assertEquals("application/json", response.contentType());
         JsonNode error = JSON.readTree(response.asString()).get("error");
@@ -222,12 +222,12 @@ class InvalidRequestsTest {
 
     @Test
     void errorsAreCountedByCauseAndTheServiceCarriesOn() {
-        given().body("{\"messages\":[]}").post(CHAT).then().statusCode(400);
-        given().body("{" + USER + ",\"max_tokens\":5000}").post(CHAT).then().statusCode(400);
+        given().contentType("application/json").body("{\"messages\":[]}").post(CHAT).then().statusCode(400);
+        given().contentType("application/json").body("{" + USER + ",\"max_tokens\":5000}").post(CHAT).then().statusCode(400);
         String metrics = given().get("/q/metrics").asString();
         assertTrue(metrics.lines().anyMatch(l -> l.startsWith("resident_request_errors_total{cause=\"invalid_request\"")), metrics);
         assertTrue(metrics.lines().anyMatch(l -> l.startsWith("resident_request_errors_total{cause=\"context_overflow\"")));
-        given().body("{" + USER + ",\"max_tokens\":2}").post(CHAT).then().statusCode(200);
+        given().contentType("application/json").body("{" + USER + ",\"max_tokens\":2}").post(CHAT).then().statusCode(200);
     }
 
     private static Arguments bad(String path, String body, String param) {

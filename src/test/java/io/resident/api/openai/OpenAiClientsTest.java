@@ -157,10 +157,10 @@ class OpenAiClientsTest {
     }
 
     private static int tokenize(List<Map<String, String>> messages) {
-        return given().body(Map.of("messages", messages)).post("/tokenize").then().statusCode(200).extract().path("count");
+        return given().contentType("application/json").body(Map.of("messages", messages)).post("/tokenize").then().statusCode(200).extract().path("count");
     }
 
     private static int tokenizePrompt(String prompt) {
-        return given().body(Map.of("prompt", prompt)).post("/tokenize").then().statusCode(200).extract().path("count");
+        return given().contentType("application/json").body(Map.of("prompt", prompt)).post("/tokenize").then().statusCode(200).extract().path("count");
     }
 }

@@ -61,6 +61,8 @@ class BadFramesTest extends RunningChatApp {
         bad.put(chat("\"options\":{\"top_k\":-1}"), "options.top_k must be >= 0, was -1");
         bad.put(chat("\"options\":{\"max_tokens\":0}"), "options.max_tokens must be >= 1, was 0");
         bad.put(chat("\"options\":{\"stop\":[\"\"]}"), "stop strings must not be empty");
+        bad.put(chat("\"options\":{\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]}"), "options.stop must hold at most 4 strings");
+        bad.put(chat("\"options\":{\"stop\":\"" + "z".repeat(257) + "\"}"), "of at most 256 characters each; it has 1, the longest of 257");
         String longContent = "x".repeat(config.maxMessageLength() + 1);
         bad.put("{\"type\":\"chat\",\"content\":\"" + longContent + "\"}", "the content has " + (config.maxMessageLength() + 1) + " characters");
         bad.put("{\"type\":\"system\",\"content\":\"" + longContent + "\"}", "at most " + config.maxMessageLength());

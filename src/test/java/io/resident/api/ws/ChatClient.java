@@ -65,15 +65,25 @@ final class ChatClient implements AutoCloseable {
 
     /** Opens /ws/chat sending messages in frames of at most maxFrameSize bytes (a longer message is fragmented). */
     static ChatClient connect(Vertx vertx, URI endpoint, String query, Map<String, String> headers, int maxFrameSize) {
-        WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions()
-                .setMaxFrameSize(maxFrameSize).setMaxMessageSize(64 << 20));
-        WebSocketConnectOptions options = new WebSocketConnectOptions()
+        return connect(vertx, endpoint, query, headers, new WebSocketClientOptions().setMaxFrameSize(maxFrameSize));
+    }
+
+    /** Opens /ws/chat from another loopback address (127.0.0.2 ...): another client, as the server counts them. */
+    static ChatClient connectFrom(Vertx vertx, URI endpoint, String localAddress, String query) {
+        URI overIpv4 = URI.create("ws://127.0.0.1:" + endpoint.getPort() + endpoint.getPath());
+        return connect(vertx, overIpv4, query, Map.of(), new WebSocketClientOptions().setLocalAddress(localAddress));
+    }
+
+    private static ChatClient connect(Vertx vertx, URI endpoint, String query, Map<String, String> headers,
+            WebSocketClientOptions options) {
+        WebSocketClient client = vertx.createWebSocketClient(options.setMaxMessageSize(64 << 20));
+        WebSocketConnectOptions connect = new WebSocketConnectOptions()
                 .setHost(endpoint.getHost()).setPort(endpoint.getPort())
                 .setURI(endpoint.getPath() + (query == null ? "" : "?" + query));
-        headers.forEach(options::addHeader);
+        headers.forEach(connect::addHeader);
         try {
             // handlers are set on the event loop as the connection opens, before it reads the first frame
-            return client.connect(options).map(socket -> new ChatClient(client, socket)).toCompletionStage()
+            return client.connect(connect).map(socket -> new ChatClient(client, socket)).toCompletionStage()
                     .toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
         } catch (Exception e) {
             client.close();
