@@ -51,9 +51,14 @@ public final class RedisSessionsBenchmark {
         Path temp = Files.createTempDirectory("resident-redis-bench");
         Vertx vertx = Vertx.vertx();
         try (RedisServer redis = RedisServer.start(temp.resolve("redis"))) {
-            Map<String, String> env = Map.of("RESIDENT_SESSION_STORE", "redis", "QUARKUS_REDIS_HOSTS", redis.hosts(),
-                    "HF_HUB_OFFLINE", "1", "RESIDENT_DEVICE", "cpu", "RESIDENT_MAX_WAITING", "1000",
-                    "RESIDENT_MAX_WAIT", "10m", "RESIDENT_MAX_CONNECTIONS_PER_CLIENT", "1000");
+            // every simulated user comes from the loopback address, so the per-address limits are raised to the load
+            Map<String, String> env = Map.ofEntries(Map.entry("RESIDENT_SESSION_STORE", "redis"),
+                    Map.entry("QUARKUS_REDIS_HOSTS", redis.hosts()), Map.entry("HF_HUB_OFFLINE", "1"),
+                    Map.entry("RESIDENT_DEVICE", "cpu"), Map.entry("RESIDENT_MAX_WAITING", "1000"),
+                    Map.entry("RESIDENT_MAX_WAIT", "10m"), Map.entry("RESIDENT_MAX_CONNECTIONS_PER_CLIENT", "1000"),
+                    Map.entry("RESIDENT_MAX_SESSIONS_PER_CLIENT", "1000"),
+                    Map.entry("RESIDENT_NEW_SESSIONS_PER_CLIENT_PER_MINUTE", "100000"),
+                    Map.entry("RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT", "2000"));
             try (ServiceProcess a = ServiceProcess.start(env, temp); ServiceProcess b = started(env, temp, a)) {
                 b.awaitReady();
                 List<URI> instances = List.of(endpoint(a), endpoint(b));
