@@ -122,7 +122,7 @@ class StructuredOutputTest {
             body.put("messages", List.of(Map.of("role", "user", "content", USER)));
             body.put("response_format", Map.of("type", "json_schema", "json_schema", Map.of("name", "x",
                     "schema", Map.of("type", "object", "properties", Map.of("a", Map.of("type", "array", keyword, List.of()))))));
-            JsonNode error = JSON.readTree(given().body(body).post("/v1/chat/completions").then().statusCode(400)
+            JsonNode error = JSON.readTree(given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(400)
                     .extract().asString()).get("error");
             assertEquals("response_format.json_schema.schema", error.get("param").asText());
             assertEquals("invalid_request_error", error.get("type").asText());
@@ -144,7 +144,7 @@ class StructuredOutputTest {
     record Reply(String text, String finishReason) {}
 
     private static Reply post(String path, Map<String, Object> body, boolean stream) {
-        Response response = given().body(body).post(path).then().statusCode(200).extract().response();
+        Response response = given().contentType("application/json").body(body).post(path).then().statusCode(200).extract().response();
         try {
             if (!stream) {
                 JsonNode choice = JSON.readTree(response.asString()).get("choices").get(0);

@@ -75,7 +75,7 @@ class ToolCallsApiTest {
     void aNamedFunctionIsCalledWithArgumentsItsSchemaAccepts() throws Exception {
         for (long seed : new long[] {1, 2, 3}) {
             Map<String, Object> body = forced(Map.of("type", "function", "function", Map.of("name", "get_weather")), seed);
-            JsonNode choice = JSON.readTree(given().body(body).post("/v1/chat/completions").then().statusCode(200)
+            JsonNode choice = JSON.readTree(given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(200)
                     .extract().asString()).get("choices").get(0);
             assertEquals("tool_calls", choice.get("finish_reason").asText());
             JsonNode message = choice.get("message");
@@ -93,7 +93,7 @@ class ToolCallsApiTest {
 
             // streamed with the same seed: the same call, its id and name once, then its arguments
             body.put("stream", true);
-            List<JsonNode> chunks = Sse.chunks(given().body(body).post("/v1/chat/completions").then().statusCode(200)
+            List<JsonNode> chunks = Sse.chunks(given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(200)
                     .extract().asString());
             List<JsonNode> fragments = new ArrayList<>();
             for (JsonNode chunk : chunks) {
@@ -119,7 +119,7 @@ class ToolCallsApiTest {
 
     @Test
     void requiredCallsOneOfTheToolsAndLegacyRequestsGetAFunctionCall() throws Exception {
-        JsonNode message = JSON.readTree(given().body(forced("required", 7)).post("/v1/chat/completions").then().statusCode(200)
+        JsonNode message = JSON.readTree(given().contentType("application/json").body(forced("required", 7)).post("/v1/chat/completions").then().statusCode(200)
                 .extract().asString()).get("choices").get(0).get("message");
         JsonNode call = message.get("tool_calls").get(0).get("function");
         JsonNode arguments = JSON.readTree(call.get("arguments").asText());
@@ -133,7 +133,7 @@ class ToolCallsApiTest {
         Map<String, Object> legacy = new HashMap<>(Map.of("messages", List.of(Map.of("role", "user", "content", "Time?")),
                 "functions", List.of(json("{\"name\":\"local_time\",\"parameters\":" + TIME_SCHEMA + "}")),
                 "function_call", Map.of("name", "local_time"), "max_tokens", 64, "seed", 1, "temperature", 1.0));
-        JsonNode choice = JSON.readTree(given().body(legacy).post("/v1/chat/completions").then().statusCode(200)
+        JsonNode choice = JSON.readTree(given().contentType("application/json").body(legacy).post("/v1/chat/completions").then().statusCode(200)
                 .extract().asString()).get("choices").get(0);
         assertEquals("function_call", choice.get("finish_reason").asText());
         assertEquals("local_time", choice.get("message").get("function_call").get("name").asText());
@@ -151,7 +151,7 @@ class ToolCallsApiTest {
     private static int promptTokens(Map<String, Object> request) {
         Map<String, Object> body = new HashMap<>(request);
         body.put("max_tokens", 1);
-        io.restassured.response.Response response = given().body(body).post("/v1/chat/completions");
+        io.restassured.response.Response response = given().contentType("application/json").body(body).post("/v1/chat/completions");
         assertEquals(200, response.statusCode(), response.asString());
         return response.path("usage.prompt_tokens");
     }
