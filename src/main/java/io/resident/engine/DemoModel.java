@@ -26,7 +26,7 @@ public final class DemoModel {
     static final int VOCAB_SIZE = 151_936;
     static final long SEED = 20231027L;
     /** Sampling at 0.8 by default, so that a first reply on the page or the API is varied text. */
-    static final GenerationDefaults SAMPLING = new GenerationDefaults(List.of(), true, 0.8, 50, 0.95, 1.0, 0);
+    static final GenerationDefaults SAMPLING = new GenerationDefaults(List.of(), true, 0.8, 0, 1.0, 1.0, 0);
     private static final String RESOURCES = "/io/resident/demo/qwen3/";
     private static final List<String> FILES = List.of("tokenizer.json", "tokenizer_config.json");
 
