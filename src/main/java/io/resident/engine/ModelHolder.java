@@ -150,8 +150,9 @@ public class ModelHolder {
                 id, shape.family(), resolved instanceof Resolved.Demo ? ", DEMO: random weights" : "",
                 loaded.parameterCount(), dtypeName, deviceName(device), loaded.slots(), loaded.maxContext(),
                 loadNanos / 1e9, warmNanos / 1e9, EnvironmentCheck.memoryUsed(device));
+        LOG.infof("Compute path: %s", loaded.acceleration());
         return new ServedModel(id, resolved instanceof Resolved.Demo, shape.family(), deviceName(device), dtypeName,
-                loaded.maxContext(), tokenizer, engine, shape.generation());
+                loaded.maxContext(), loaded.acceleration(), tokenizer, engine, shape.generation());
     }
 
     private KvCacheSizing.Plan plan(ModelConfig modelConfig, Device device, DataType dtype, long weightBytes) {
