@@ -15,6 +15,8 @@
 
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
                             const at::Tensor& block_table, const at::Tensor& seq_lens, int64_t block_size, double scale);
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+at::Tensor silu_mul(const at::Tensor& gate_up);
 
 namespace {
 
@@ -82,22 +84,13 @@ JNIEXPORT jlong JNICALL Java_io_resident_model_NativeOps_toType(JNIEnv* env, jcl
 
 // HF's RMSNorm: x / rms(x) in float32, rounded to x's dtype, times the weight
 JNIEXPORT jlong JNICALL Java_io_resident_model_NativeOps_rmsNorm(JNIEnv* env, jclass, jlong x, jlong weight, jdouble eps) {
-  GUARDED(env, {
-    const at::Tensor& in = tensor(x);
-    at::Tensor xf = in.to(at::kFloat);
-    at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean({-1}, true) + eps);
-    return handle(normed.to(in.scalar_type()) * tensor(weight));
-  })
+  GUARDED(env, return handle(rms_norm(tensor(x), tensor(weight), eps));)
   return 0;
 }
 
 // SiLU(gate) * up of a fused [.., 2I] gate/up projection whose first half is the gate
 JNIEXPORT jlong JNICALL Java_io_resident_model_NativeOps_siluMul(JNIEnv* env, jclass, jlong gate_up) {
-  GUARDED(env, {
-    const at::Tensor& gu = tensor(gate_up);
-    int64_t half = gu.size(-1) / 2;
-    return handle(at::silu(gu.narrow(-1, 0, half)) * gu.narrow(-1, half, half));
-  })
+  GUARDED(env, return handle(silu_mul(tensor(gate_up)));)
   return 0;
 }
 
