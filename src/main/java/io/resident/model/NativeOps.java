@@ -50,7 +50,11 @@ final class NativeOps {
 
     private static Status tryLoad() {
         String configured = System.getenv("RESIDENT_NATIVE_LIBRARY");
-        Path path = Path.of(configured == null || configured.isBlank() ? DEFAULT_PATH : configured).toAbsolutePath();
+        return load(Path.of(configured == null || configured.isBlank() ? DEFAULT_PATH : configured).toAbsolutePath());
+    }
+
+    /** Loads the library at path, unless it is missing, does not link against DJL's libtorch, or was built for another. */
+    static Status load(Path path) {
         if (!Files.isRegularFile(path)) {
             return new Status(false, path + " not found (build it with " + BUILD_COMMAND
                     + ", or set RESIDENT_NATIVE_LIBRARY to its path)");
