@@ -14,45 +14,62 @@ namespace {
 constexpr int CHUNK = 128;
 constexpr int THREADS = 128;
 
-template <typename T>
+// K = ceil(d / 32) elements of a head per lane; G query heads of one KV head per block (a larger group takes several
+// blocks), their query and output slices held in registers; warps take positions in turn, so loads of different
+// positions are in flight together
+template <typename T, int K, int G>
 __global__ void chunk_kernel(const T* __restrict__ q, const T* __restrict__ keys, const T* __restrict__ values,
                              const int* __restrict__ table, const int* __restrict__ lens, int max_blocks, int block_size,
                              int kv_heads, int group, int d, int splits, float scale, float* __restrict__ part_out,
                              float* __restrict__ part_max, float* __restrict__ part_sum) {
-  extern __shared__ float shared[];
-  float* qs = shared;                  // [group, d]
-  float* scores = shared + group * d;  // [group, CHUNK]
-  const int b = blockIdx.x, kvh = blockIdx.y, split = blockIdx.z;
+  __shared__ float scores[G * CHUNK];
+  __shared__ float acc[G * K * 32];
+  const int chunks = (group + G - 1) / G;
+  const int b = blockIdx.x, kvh = blockIdx.y / chunks, g0 = (blockIdx.y % chunks) * G, split = blockIdx.z;
+  const int gn = min(G, group - g0);
   const int len = lens[b];
   const int start = split * CHUNK;
   const int count = min(CHUNK, len - start);
-  const long part = ((long)(b * kv_heads + kvh) * splits + split) * group;  // [B, KVH, S, G]
+  const long part = ((long)(b * kv_heads + kvh) * splits + split) * group + g0;  // [B, KVH, S, group]
   if (count <= 0) {
-    for (int g = threadIdx.x; g < group; g += blockDim.x) {
+    for (int g = threadIdx.x; g < gn; g += blockDim.x) {
       part_max[part + g] = -FLT_MAX;
       part_sum[part + g] = 0.f;
     }
     return;
   }
   const int heads = kv_heads * group;
-  for (int i = threadIdx.x; i < group * d; i += blockDim.x) {
-    qs[i] = static_cast<float>(q[((long)b * heads + kvh * group) * d + i]);
-  }
-  __syncthreads();
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+  float qr[G][K];
+#pragma unroll
+  for (int g = 0; g < G; g++) {
+#pragma unroll
+    for (int k = 0; k < K; k++) {
+      int e = lane + 32 * k;
+      qr[g][k] = g < gn && e < d ? static_cast<float>(q[((long)b * heads + kvh * group + g0 + g) * d + e]) : 0.f;
+    }
+  }
+  for (int i = threadIdx.x; i < G * K * 32; i += blockDim.x) acc[i] = 0.f;
   for (int j = warp; j < count; j += warps) {
     int p = start + j;
     long row = (long)table[b * max_blocks + p / block_size] * block_size + p % block_size;
-    const T* k = keys + (row * kv_heads + kvh) * d;
-    for (int g = 0; g < group; g++) {
-      float dot = 0.f;
-      for (int e = lane; e < d; e += 32) dot += qs[g * d + e] * static_cast<float>(k[e]);
-      for (int o = 16; o > 0; o /= 2) dot += __shfl_xor_sync(0xffffffff, dot, o);
-      if (lane == 0) scores[g * CHUNK + j] = dot * scale;
+    const T* k_row = keys + (row * kv_heads + kvh) * d;
+    float kv[K];
+#pragma unroll
+    for (int k = 0; k < K; k++) kv[k] = lane + 32 * k < d ? static_cast<float>(k_row[lane + 32 * k]) : 0.f;
+#pragma unroll
+    for (int g = 0; g < G; g++) {
+      if (g < gn) {
+        float dot = 0.f;
+#pragma unroll
+        for (int k = 0; k < K; k++) dot += qr[g][k] * kv[k];
+        for (int o = 16; o > 0; o /= 2) dot += __shfl_xor_sync(0xffffffff, dot, o);
+        if (lane == 0) scores[g * CHUNK + j] = dot * scale;
+      }
     }
   }
   __syncthreads();
-  for (int g = warp; g < group; g += warps) {
+  for (int g = warp; g < gn; g += warps) {
     float m = -FLT_MAX;
     for (int j = lane; j < count; j += 32) m = fmaxf(m, scores[g * CHUNK + j]);
     for (int o = 16; o > 0; o /= 2) m = fmaxf(m, __shfl_xor_sync(0xffffffff, m, o));
@@ -69,15 +86,37 @@ __global__ void chunk_kernel(const T* __restrict__ q, const T* __restrict__ keys
     }
   }
   __syncthreads();
-  for (int i = threadIdx.x; i < group * d; i += blockDim.x) {
-    int g = i / d, e = i % d;
-    float acc = 0.f;
-    for (int j = 0; j < count; j++) {
-      int p = start + j;
-      long row = (long)table[b * max_blocks + p / block_size] * block_size + p % block_size;
-      acc += scores[g * CHUNK + j] * static_cast<float>(values[(row * kv_heads + kvh) * d + e]);
+  float out[G][K];
+#pragma unroll
+  for (int g = 0; g < G; g++) {
+#pragma unroll
+    for (int k = 0; k < K; k++) out[g][k] = 0.f;
+  }
+  for (int j = warp; j < count; j += warps) {
+    int p = start + j;
+    long row = (long)table[b * max_blocks + p / block_size] * block_size + p % block_size;
+    const T* v_row = values + (row * kv_heads + kvh) * d;
+    float vv[K];
+#pragma unroll
+    for (int k = 0; k < K; k++) vv[k] = lane + 32 * k < d ? static_cast<float>(v_row[lane + 32 * k]) : 0.f;
+#pragma unroll
+    for (int g = 0; g < G; g++) {
+      float w = g < gn ? scores[g * CHUNK + j] : 0.f;
+#pragma unroll
+      for (int k = 0; k < K; k++) out[g][k] += w * vv[k];
     }
-    part_out[(part + g) * d + e] = acc;
+  }
+#pragma unroll
+  for (int g = 0; g < G; g++) {
+#pragma unroll
+    for (int k = 0; k < K; k++) {
+      if (g < gn) atomicAdd(&acc[g * K * 32 + k * 32 + lane], out[g][k]);
+    }
+  }
+  __syncthreads();
+  for (int i = threadIdx.x; i < gn * d; i += blockDim.x) {
+    int g = i / d, e = i % d;
+    part_out[(part + g) * d + e] = acc[g * K * 32 + (e / 32) * 32 + e % 32];
   }
 }
 
@@ -106,6 +145,16 @@ __global__ void merge_kernel(const float* __restrict__ part_out, const float* __
   }
 }
 
+template <typename T, int K, int G>
+void launch_chunks(dim3 grid, cudaStream_t stream, const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
+                   const at::Tensor& table, const at::Tensor& lens, int block_size, float scale, int splits,
+                   at::Tensor& part_out, at::Tensor& part_max, at::Tensor& part_sum) {
+  chunk_kernel<T, K, G><<<grid, THREADS, 0, stream>>>(
+      q.data_ptr<T>(), keys.data_ptr<T>(), values.data_ptr<T>(), table.data_ptr<int>(), lens.data_ptr<int>(),
+      table.size(1), block_size, keys.size(1), q.size(1) / keys.size(1), q.size(2), splits, scale,
+      part_out.data_ptr<float>(), part_max.data_ptr<float>(), part_sum.data_ptr<float>());
+}
+
 template <typename T>
 void launch(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values, const at::Tensor& table,
             const at::Tensor& lens, int block_size, float scale, at::Tensor& out) {
@@ -116,15 +165,19 @@ void launch(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& value
   at::Tensor part_out = at::empty({b, kv_heads, splits, group, d}, f32);
   at::Tensor part_max = at::empty({b, kv_heads, splits, group}, f32);
   at::Tensor part_sum = at::empty({b, kv_heads, splits, group}, f32);
-  size_t shared = (size_t)group * (d + CHUNK) * sizeof(float);
-  if (shared > 48 * 1024) {
-    C10_CUDA_CHECK(cudaFuncSetAttribute(chunk_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shared));
-  }
   auto stream = at::cuda::getCurrentCUDAStream();
-  chunk_kernel<T><<<dim3(b, kv_heads, splits), THREADS, shared, stream>>>(
-      q.data_ptr<T>(), keys.data_ptr<T>(), values.data_ptr<T>(), table.data_ptr<int>(), lens.data_ptr<int>(), max_blocks,
-      block_size, kv_heads, group, d, splits, scale, part_out.data_ptr<float>(), part_max.data_ptr<float>(),
-      part_sum.data_ptr<float>());
+  // query heads per block: 16 (8 for heads of 256), in registers
+  auto grid = [&](int g) { return dim3(b, kv_heads * ((group + g - 1) / g), splits); };
+  if (d <= 32) {
+    launch_chunks<T, 1, 16>(grid(16), stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum);
+  } else if (d <= 64) {
+    launch_chunks<T, 2, 16>(grid(16), stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum);
+  } else if (d <= 128) {
+    launch_chunks<T, 4, 16>(grid(16), stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum);
+  } else {
+    TORCH_CHECK(d <= 256, "decode attention: head size ", d, " over 256");
+    launch_chunks<T, 8, 8>(grid(8), stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum);
+  }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   merge_kernel<T><<<dim3(b, heads), std::min(d, 1024), 0, stream>>>(part_out.data_ptr<float>(), part_max.data_ptr<float>(),
                                                                  part_sum.data_ptr<float>(), kv_heads, group, d, splits,

@@ -39,6 +39,8 @@ final class DecodeGraphs implements AutoCloseable {
     private final Map<Integer, Graph> graphs = new HashMap<>();
     private final Set<Integer> failed = new HashSet<>();
     private boolean off;
+    private long replays;
+    private String lastFailure;
 
     DecodeGraphs(NDManager model, int device, int slots, Forward forward) {
         this.model = model;
@@ -52,6 +54,12 @@ final class DecodeGraphs implements AutoCloseable {
 
     List<Integer> buckets() {
         return buckets;
+    }
+
+    /** What the graphs did so far, for a check: replays, captured and failed buckets, the last failure. */
+    String report() {
+        return "graphs " + (off ? "off" : "on") + ", " + replays + " replays, captured " + graphs.keySet() + ", failed " + failed
+                + (lastFailure == null ? "" : ": " + lastFailure);
     }
 
     /** The rows of the smallest bucket that holds b sequences, or -1 when graphs are off. */
@@ -71,12 +79,14 @@ final class DecodeGraphs implements AutoCloseable {
         try {
             Graph graph = graphs.get(rows);
             if (graph == null) {
-                graph = capture(rows, tokens.length / rows, sequences.length / rows);
+                graph = capture(rows, tokens, sequences);
                 graphs.put(rows, graph);
+            } else {
+                NativeOps.copyFromHost(graph.tokens(), tokens);
+                NativeOps.copyFromHost(graph.sequences(), sequences);
             }
-            NativeOps.copyFromHost(graph.tokens(), tokens);
-            NativeOps.copyFromHost(graph.sequences(), sequences);
             NativeOps.graphReplay(graph.handle());
+            replays++;
             return graph.outputs();
         } catch (NativeOps.DeviceOutOfMemory e) {
             LOG.warnf("out of device memory in the decode graph of batch %d (%s): CUDA graphs are off, decode runs eagerly",
@@ -87,16 +97,22 @@ final class DecodeGraphs implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.warnf(e, "the decode graph of batch %d failed: batches of that bucket decode eagerly from now on", rows);
             failed.add(rows);
+            lastFailure = e.toString();
             return null;
         }
     }
 
-    /** A warm-up run and the capture, both on the companion's side stream, over static inputs of the bucket. */
-    private Graph capture(int rows, int tokenColumns, int sequenceColumns) {
+    /**
+     * A warm-up run and the capture, both on the companion's side stream, over the bucket's static inputs holding this
+     * step's (the warm-up writes this step's keys and values, as the replay after the capture does again).
+     */
+    private Graph capture(int rows, long[] tokenValues, long[] sequenceValues) {
         long start = System.nanoTime();
         NDManager memory = model.newSubManager();
-        NDArray tokens = memory.zeros(new Shape(rows, tokenColumns), DataType.INT64);
-        NDArray sequences = memory.zeros(new Shape(rows, sequenceColumns), DataType.INT64);
+        NDArray tokens = memory.zeros(new Shape(rows, tokenValues.length / rows), DataType.INT64);
+        NDArray sequences = memory.zeros(new Shape(rows, sequenceValues.length / rows), DataType.INT64);
+        NativeOps.copyFromHost(tokens, tokenValues);
+        NativeOps.copyFromHost(sequences, sequenceValues);
         long handle = 0;
         boolean captured = false;
         try {

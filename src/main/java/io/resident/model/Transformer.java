@@ -125,6 +125,11 @@ final class Transformer implements CausalLM {
         }
     }
 
+    /** What the decode graphs did so far, for a check. */
+    String graphReport() {
+        return graphs == null ? "graphs off" : graphs.report();
+    }
+
     /** x in the compute dtype, through the companion for bf16 (DJL's own cast to bf16 aborts the JVM). */
     private NDArray compute(NDArray x) {
         return NativeOps.toType(x, dtype, false);

@@ -75,7 +75,7 @@ public final class GpuCheck {
                 line.append(String.format("; prompt %d: transformers %s %d/%d, fp32 reference %d/%d", i, referenceKey, agreed,
                         reference.length, agree(graphs.ids().get(i), ints(prompts.get(i).get("output_ids"))), STEPS));
             }
-            System.out.println(line);
+            System.out.println(line + " (" + ((Transformer) model).graphReport() + ")");
             failed |= !sameIds || !close || (mustMatch && !matches);
         }
     }
@@ -93,13 +93,14 @@ public final class GpuCheck {
         try (CausalLM model = ModelLoader.load(dir, DEVICE, "float16", 8, 128)) {
             List<Integer> eager = schedule(model, steps, false);
             List<Integer> graphs = schedule(model, steps, true);
+            String report = ((Transformer) model).graphReport();
             int agreed = 0;
             while (agreed < Math.min(eager.size(), graphs.size()) && eager.get(agreed).equals(graphs.get(agreed))) {
                 agreed++;
             }
             boolean same = agreed == eager.size() && eager.size() == graphs.size();
-            System.out.printf("%d steps of changing batches (%d tokens chosen), graphs against eager: %s%n", steps, eager.size(),
-                    same ? "same ids" : "first difference at token " + agreed);
+            System.out.printf("%d steps of changing batches (%d tokens chosen), graphs against eager: %s (%s)%n", steps, eager.size(),
+                    same ? "same ids" : "first difference at token " + agreed, report);
             failed |= !same;
         }
     }
