@@ -14,6 +14,16 @@ namespace {
 constexpr int CHUNK = 128;
 constexpr int THREADS = 128;
 
+// the K elements lane, lane + 32, ... of one head of position p's cache row, in float32 (0 past d)
+template <typename T, int K>
+__device__ __forceinline__ void load_head(const T* __restrict__ cache, const int* __restrict__ table, int b, int max_blocks,
+                                          int block_size, int p, int kv_heads, int kvh, int d, int lane, float (&out)[K]) {
+  long row = (long)table[b * max_blocks + p / block_size] * block_size + p % block_size;
+  const T* head = cache + (row * kv_heads + kvh) * d;
+#pragma unroll
+  for (int k = 0; k < K; k++) out[k] = lane + 32 * k < d ? static_cast<float>(head[lane + 32 * k]) : 0.f;
+}
+
 // K = ceil(d / 32) elements of a head per lane; G query heads of one KV head per block (a larger group takes several
 // blocks), their query and output slices held in registers; warps take positions in turn, so loads of different
 // positions are in flight together
@@ -51,12 +61,8 @@ __global__ void chunk_kernel(const T* __restrict__ q, const T* __restrict__ keys
   }
   for (int i = threadIdx.x; i < G * K * 32; i += blockDim.x) acc[i] = 0.f;
   for (int j = warp; j < count; j += warps) {
-    int p = start + j;
-    long row = (long)table[b * max_blocks + p / block_size] * block_size + p % block_size;
-    const T* k_row = keys + (row * kv_heads + kvh) * d;
     float kv[K];
-#pragma unroll
-    for (int k = 0; k < K; k++) kv[k] = lane + 32 * k < d ? static_cast<float>(k_row[lane + 32 * k]) : 0.f;
+    load_head<T, K>(keys, table, b, max_blocks, block_size, start + j, kv_heads, kvh, d, lane, kv);
 #pragma unroll
     for (int g = 0; g < G; g++) {
       if (g < gn) {
@@ -93,12 +99,8 @@ __global__ void chunk_kernel(const T* __restrict__ q, const T* __restrict__ keys
     for (int k = 0; k < K; k++) out[g][k] = 0.f;
   }
   for (int j = warp; j < count; j += warps) {
-    int p = start + j;
-    long row = (long)table[b * max_blocks + p / block_size] * block_size + p % block_size;
-    const T* v_row = values + (row * kv_heads + kvh) * d;
     float vv[K];
-#pragma unroll
-    for (int k = 0; k < K; k++) vv[k] = lane + 32 * k < d ? static_cast<float>(v_row[lane + 32 * k]) : 0.f;
+    load_head<T, K>(values, table, b, max_blocks, block_size, start + j, kv_heads, kvh, d, lane, vv);
 #pragma unroll
     for (int g = 0; g < G; g++) {
       float w = g < gn ? scores[g * CHUNK + j] : 0.f;
