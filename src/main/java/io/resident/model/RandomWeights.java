@@ -26,7 +26,9 @@ final class RandomWeights implements WeightReader {
     @Override
     public NDArray read(String name, long... shape) {
         if (name.contains("norm")) {
-            return manager.ones(new Shape(shape), compute);
+            try (NDArray ones = manager.ones(new Shape(shape), DataType.FLOAT32)) {
+                return NativeOps.toType(ones, compute, true);
+            }
         }
         try (NDArray values = manager.randomNormal(0, 0.02f, new Shape(shape), DataType.FLOAT32)) {
             if (headRowScale != null && name.equals("lm_head.weight")) {
@@ -34,7 +36,7 @@ final class RandomWeights implements WeightReader {
                     values.muli(scale);
                 }
             }
-            return values.toType(compute, true);
+            return NativeOps.toType(values, compute, true);
         }
     }
 
