@@ -68,7 +68,8 @@ public final class DemoModel {
         float[] scale = new float[VOCAB_SIZE];
         for (int id = 0; id < VOCAB_SIZE; id++) {
             // the raw bytes, not tokenText: a map lookup where decoding each of 151,936 ids takes seconds
-            scale[id] = WORD.matcher(new String(tokenizer.tokenBytes(id), StandardCharsets.ISO_8859_1)).matches() ? WORD_SCALE : 1f;
+            byte[] bytes = tokenizer.tokenBytes(id); // null for special tokens and ids past the tokenizer's
+            scale[id] = bytes != null && WORD.matcher(new String(bytes, StandardCharsets.ISO_8859_1)).matches() ? WORD_SCALE : 1f;
         }
         return scale;
     }

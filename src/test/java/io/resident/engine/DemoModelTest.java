@@ -30,7 +30,7 @@ class DemoModelTest {
     static void load() {
         tokenizer = Tokenizers.load(DemoModel.tokenizerDirectory());
         config = DemoModel.config(tokenizer);
-        model = DemoModel.load(config, tokenizer, "cpu", "float32", 1, 256);
+        model = DemoModel.load(config, tokenizer, "cpu", "float32", 256 / KvCacheSizing.BLOCK_SIZE, 256); // one context of blocks
         engine = new Engine(model, tokenizer);
         prompt = tokenizer.chatPrompt(List.of(new Message("user", "Hello! Who are you?")));
     }

@@ -1,7 +1,7 @@
 package io.resident.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resident.model.Fixtures;
@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,7 +29,7 @@ class TokenBytesTest {
         try (Tokenizer tokenizer = Tokenizers.load(dir)) {
             int[] ids = tokenizer.encode(TEXT);
             ByteArrayOutputStream joined = new ByteArrayOutputStream();
-            Arrays.stream(ids).forEach(id -> joined.writeBytes(tokenizer.tokenBytes(id)));
+            Arrays.stream(ids).forEach(id -> joined.writeBytes(Objects.requireNonNullElse(tokenizer.tokenBytes(id), new byte[0])));
             // ChatGLM3's SentencePiece adds its dummy prefix, a space, as the reference's sp.encode does
             String expected = tokenizer instanceof ChatGlm3Tokenizer ? " " + TEXT : TEXT;
             assertArrayEquals(expected.getBytes(StandardCharsets.UTF_8), joined.toByteArray());
@@ -42,7 +43,7 @@ class TokenBytesTest {
     void specialTokensHaveNone(Path dir) {
         try (Tokenizer tokenizer = Tokenizers.load(dir)) {
             for (int stop : tokenizer.stopIds()) {
-                assertEquals(0, tokenizer.tokenBytes(stop).length, "stop id " + stop);
+                assertNull(tokenizer.tokenBytes(stop), "stop id " + stop);
             }
         }
     }

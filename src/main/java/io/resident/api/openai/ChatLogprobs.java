@@ -34,7 +34,11 @@ record ChatLogprobs(List<Entry> content) {
         return new Entry(text, token.logprob(), bytes(tokenizer.tokenBytes(token.id())), top);
     }
 
+    /** A token's raw bytes as OpenAI lists them; none for a special token. */
     static List<Integer> bytes(byte[] raw) {
+        if (raw == null) {
+            return List.of();
+        }
         List<Integer> out = new ArrayList<>(raw.length);
         for (byte b : raw) {
             out.add(b & 0xff);

@@ -57,6 +57,9 @@ record Completion(String id, String object, long created, String model, List<Cho
 
         private static String text(Tokenizer tokenizer, int id) {
             byte[] raw = tokenizer.tokenBytes(id);
+            if (raw == null) {
+                return tokenizer.tokenText(id); // a special token: no bytes, its text is empty
+            }
             try {
                 StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(raw));
                 return tokenizer.tokenText(id);
