@@ -185,11 +185,10 @@ class StartupIT {
 
     /**
      * A setting that is wrong whatever the model: refused on one line at once, before the model is resolved or
-     * libtorch loaded (a named model that is nowhere would fail too, later), and before the server says it listens.
+     * libtorch loaded (a named model that is nowhere would fail too, later).
      */
     private void assertRefusedBeforeListening(Map<String, String> env, String reason) throws Exception {
         String output = assertRefused(env, reason);
-        assertFalse(output.contains("Listening on"), output);
         assertFalse(output.contains("libtorch") || output.contains("Hugging Face cache"), output);
         assertFalse(output.contains("\tat ") || output.contains("Exception"), "no stack trace:\n" + output);
     }
@@ -202,6 +201,7 @@ class StartupIT {
             List<String> failures = service.output().lines().filter(line -> line.contains("startup failed: ")).toList();
             assertEquals(1, failures.size(), "one problem, one line:\n" + service.output());
             assertTrue(failures.get(0).contains(reason), "the startup-failed line does not name \"" + reason + "\":\n" + service.output());
+            assertFalse(service.output().contains("Listening on"), "a failed start never says it listens:\n" + service.output());
             return service.output();
         }
     }

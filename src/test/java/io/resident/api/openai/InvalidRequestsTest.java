@@ -204,20 +204,20 @@ class InvalidRequestsTest {
 
     @Test
     void aBadRoleIsToldEveryRoleTaken() {
-        String message = given().body("{\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}").post(CHAT)
+        String message = given().contentType("application/json").body("{\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}").post(CHAT)
                 .then().statusCode(400).extract().path("error.message");
-        assertTrue(message.contains("system, developer, user or assistant"), message);
+        assertTrue(message.contains("system, developer, user, assistant or tool"), message);
     }
 
     @Test
     void anUnexpectedErrorIs500WithAnOpenAiBody() throws Exception {
-        Response response = given().post(FailingResource.PATH).then().extract().response();
+        Response response = given().contentType("application/json").body("{}").post(FailingResource.PATH).then().extract().response();
         assertEquals(500, response.statusCode(), response.asString());
         assertTrue(response.contentType().startsWith("application/json"), response.contentType());
         JsonNode error = JSON.readTree(response.asString()).get("error");
         assertEquals("server_error", error.get("type").asText(), error.toString());
         assertFalse(error.get("message").asText().contains(FailingResource.SECRET), "no internals leak: " + error);
-        given().body("{" + USER + ",\"max_tokens\":1}").post(CHAT).then().statusCode(200);
+        given().contentType("application/json").body("{" + USER + ",\"max_tokens\":1}").post(CHAT).then().statusCode(200);
     }
 
     @Test
