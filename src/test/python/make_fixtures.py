@@ -3,9 +3,10 @@
 Writes src/test/resources/fixtures/<name>/ (safetensors, config.json, generation_config.json, golden.json).
 golden.json holds, per prompt: 32 greedy ids and the first steps' logits computed by transformers in float32
 on the CPU from the saved weights, and the greedy ids of transformers in float16 on CUDA when a GPU is there.
+A bf16 fixture gets transformers' bf16 ids on the CPU too (bf16_ids), and on CUDA when a GPU is there.
 A ChatGLM3 directory given with --chatglm gets its float16 CUDA ids too, through transformers' Glm classes.
 
-    python3 src/test/python/make_fixtures.py [--out DIR] [--chatglm DIR]
+    python3 src/test/python/make_fixtures.py [--out DIR] [--only NAME ...] [--chatglm DIR]
 """
 
 import argparse
@@ -54,7 +55,31 @@ def fixtures():
                             rms_norm_eps=1e-6, tie_word_embeddings=True,
                             rope_parameters=dict(rope_type="default", rope_theta=1000000.0),
                             bos_token_id=None, eos_token_id=5), torch.bfloat16, "150KB", None),
+        # bf16 with hidden states past float16's 65,504, as real Qwen2 weights have them: float16 compute overflows
+        "qwen2-bf16-massive-tiny": (Qwen2ForCausalLM, Qwen2Config(**COMMON, vocab_size=256, intermediate_size=160,
+                                    num_key_value_heads=2, rms_norm_eps=1e-6, tie_word_embeddings=False,
+                                    rope_parameters=dict(rope_type="default", rope_theta=1000000.0),
+                                    bos_token_id=None, eos_token_id=5), torch.bfloat16, None, None),
     }
+
+
+# fixture -> factor on the weights that write the residual stream (embedding, o_proj, down_proj): the norms undo it,
+# so the model stays well-conditioned while its hidden states grow past float16's range
+MASSIVE = {"qwen2-bf16-massive-tiny": 3.0e4}
+FLOAT16_MAX = 65504.0
+
+
+def massive(model, factor):
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(("embed_tokens.weight", "o_proj.weight", "down_proj.weight")):
+                p.mul_(factor)
+
+
+def largest_hidden(model, prompt):
+    with torch.no_grad():
+        states = model(input_ids=torch.tensor([prompt]), output_hidden_states=True).hidden_states
+    return max(h.abs().max().item() for h in states)
 
 
 def randomize(model, seed):
@@ -88,6 +113,10 @@ def greedy(model, prompt, device):
     return out, logits, gap
 
 
+def bf16_cuda_model(load):
+    return load(torch.bfloat16).cuda().eval() if torch.cuda.is_available() else None
+
+
 def fp16_cuda(load):
     if not torch.cuda.is_available():
         return None
@@ -101,6 +130,8 @@ def make(out_dir, name, cls, config, dtype, shard, generation, seed):
     torch.manual_seed(seed)
     model = cls(config).eval()
     randomize(model, seed)
+    if name in MASSIVE:
+        massive(model, MASSIVE[name])
     model = model.to(dtype)
     if generation is not None:
         model.generation_config = generation
@@ -109,6 +140,8 @@ def make(out_dir, name, cls, config, dtype, shard, generation, seed):
     load = lambda dt: AutoModelForCausalLM.from_pretrained(path, dtype=dt, attn_implementation="eager")
     ref = load(torch.float32).eval()
     half = fp16_cuda(load)
+    bf16 = load(torch.bfloat16).eval() if dtype == torch.bfloat16 else None
+    bf16_cuda = bf16_cuda_model(load) if bf16 is not None else None
     g = torch.Generator().manual_seed(seed + 1)
     prompts = [torch.randint(7, config.vocab_size, (n,), generator=g).tolist() for n in (9, 21)]
     golden = {"transformers": transformers.__version__, "torch": torch.__version__, "prompts": []}
@@ -119,6 +152,13 @@ def make(out_dir, name, cls, config, dtype, shard, generation, seed):
             entry["logits_first_steps"] = logits
         if half is not None:
             entry["fp16_cuda_ids"] = greedy(half, prompt, "cuda")[0]
+        if bf16 is not None:
+            entry["bf16_ids"], _, entry["bf16_min_gap"] = greedy(bf16, prompt, "cpu")
+        if bf16_cuda is not None:
+            entry["bf16_cuda_ids"] = greedy(bf16_cuda, prompt, "cuda")[0]
+        if name in MASSIVE:
+            entry["largest_hidden"] = largest_hidden(bf16, prompt)
+            assert entry["largest_hidden"] > FLOAT16_MAX, f"{name}: hidden states stay within float16's range"
         golden["prompts"].append(entry)
     with open(os.path.join(path, "golden.json"), "w") as f:
         json.dump(golden, f)
@@ -313,12 +353,15 @@ def make_chatglm(out_dir, name, corpus_seed, weight_seed):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "../resources/fixtures"))
+    parser.add_argument("--only", nargs="+", help="make only these fixtures (each keeps its own seed)")
     args = parser.parse_args()
     print("transformers", transformers.__version__, "torch", torch.__version__, "cuda", torch.cuda.is_available())
     for seed, (name, spec) in enumerate(fixtures().items(), start=10):
-        make(args.out, name, *spec, seed)
-    # weights whose greedy replies run to 32 tokens with clear top-1 gaps and a first step flat enough for top_p tests
-    make_chatglm(args.out, "chatglm3-6b-tiny", corpus_seed=1, weight_seed=28)
+        if not args.only or name in args.only:
+            make(args.out, name, *spec, seed)
+    if not args.only or "chatglm3-6b-tiny" in args.only:
+        # weights whose greedy replies run to 32 tokens with clear top-1 gaps and a first step flat enough for top_p tests
+        make_chatglm(args.out, "chatglm3-6b-tiny", corpus_seed=1, weight_seed=28)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 package io.resident;
 
-import ai.djl.Device;
 import io.resident.model.ModelLoader;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +23,7 @@ public final class ConfigCheck {
             problems.add("RESIDENT_DEVICE=" + config.device() + ": " + device);
         }
         try {
-            ModelLoader.dtype(config.dtype(), Device.cpu(), "float32");
+            ModelLoader.checkDtypeSetting(config.dtype(), config.device());
         } catch (IllegalArgumentException e) {
             problems.add("RESIDENT_DTYPE=" + config.dtype() + ": " + e.getMessage());
         }

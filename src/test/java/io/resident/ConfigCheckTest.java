@@ -2,6 +2,7 @@ package io.resident;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -23,8 +24,9 @@ class ConfigCheckTest {
 
         assertEquals(List.of(
                 "RESIDENT_DEVICE=gpu0: not one of auto, cpu, cuda, cuda:N",
-                "RESIDENT_DTYPE=bfloat16: dtype bfloat16 is not supported: DJL's PyTorch engine has no bfloat16 type;"
-                        + " bf16 checkpoints are widened while loading, use float16 (GPU) or float32",
+                "RESIDENT_DTYPE=bfloat16: dtype bfloat16 needs a GPU and resident's native companion (built with"
+                        + " src/main/cpp/build.sh, looked for at " + Path.of("native/libresident_native.so").toAbsolutePath()
+                        + "): DJL's PyTorch engine has no bfloat16 type; use float16 (GPU) or float32",
                 "RESIDENT_MAX_BATCH=0: must be at least 1",
                 "RESIDENT_MAX_CONTEXT=-1: must be at least 1",
                 "RESIDENT_SESSION_SWEEP_INTERVAL=PT0S: must be longer than 0",

@@ -168,7 +168,7 @@ class StartupIT {
     @Test
     void bfloat16Requested() throws Exception {
         assertRefusedBeforeListening(Map.of("RESIDENT_DTYPE", "bfloat16", "RESIDENT_MODEL", "THUDM/chatglm3-6b"),
-                "startup failed: RESIDENT_DTYPE=bfloat16: dtype bfloat16 is not supported");
+                "startup failed: RESIDENT_DTYPE=bfloat16: dtype bfloat16 needs a GPU and resident's native companion");
     }
 
     @Test

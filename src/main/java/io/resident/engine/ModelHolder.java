@@ -174,8 +174,9 @@ public class ModelHolder {
                 loaded.parameterCount(), dtypeName, deviceName(device), engine.slots(), loaded.blocks(),
                 loaded.blockSize(), engine.maxContext(),
                 loadNanos / 1e9, warmNanos / 1e9, EnvironmentCheck.memoryUsed(device));
+        LOG.infof("Compute path: %s", loaded.acceleration());
         return new ServedModel(id, resolved instanceof Resolved.Demo, shape.family(), deviceName(device), dtypeName,
-                engine.maxContext(), tokenizer, engine, shape.generation());
+                engine.maxContext(), loaded.acceleration(), tokenizer, engine, shape.generation());
     }
 
     /**

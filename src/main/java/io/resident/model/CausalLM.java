@@ -85,6 +85,11 @@ public interface CausalLM extends AutoCloseable {
 
     long parameterCount();
 
+    /** Which compute path runs and why, in words: pure DJL, or the native companion and what it does. */
+    default String acceleration() {
+        return "pure DJL";
+    }
+
     /**
      * The native arrays the model holds now and their bytes: weights, RoPE tables and the whole KV cache, fixed once
      * loaded; a step's own arrays while it runs. Between steps, anything above the loaded figures is a leak.

@@ -66,7 +66,7 @@ final class CheckpointWeights implements WeightReader {
     private NDArray fromMapping(ByteBuffer bytes, long[] shape, DataType stored, String name) {
         try (NDArray raw = manager.create(bytes, new Shape(shape), stored)) {
             DataType target = target(raw, name);
-            return target == stored ? raw.duplicate() : raw.toType(target, true);
+            return target == stored ? raw.duplicate() : NativeOps.toType(raw, target, true);
         }
     }
 
@@ -77,7 +77,7 @@ final class CheckpointWeights implements WeightReader {
             return owned;
         }
         try (owned) {
-            return owned.toType(target, true);
+            return NativeOps.toType(owned, target, true);
         }
     }
 

@@ -24,7 +24,8 @@ public final class ModelLoader {
      * Loads config.json, generation_config.json and the safetensors weights of dir.
      *
      * @param device     auto, cpu, cuda or cuda:N
-     * @param dtype      auto (float32 on the CPU, float16 on a GPU unless the checkpoint is float32), float32 or float16
+     * @param dtype      auto (float32 on the CPU; on a GPU the checkpoint's float16 or float32, bfloat16 with the native
+     *                   companion), float32, float16 or bfloat16
      * @param blocks     KV-cache blocks of blockSize positions each, in the pool of every layer
      * @param maxContext the longest sequence; 0 or less means the model's own limit, and more is capped to it
      * @throws ModelLoadException       when the directory does not hold a loadable checkpoint
@@ -144,15 +145,55 @@ public final class ModelLoader {
         throw new IllegalArgumentException("device \"" + name + "\" is not one of auto, cpu, cuda, cuda:N");
     }
 
+    /**
+     * Checks a RESIDENT_DTYPE setting before libtorch or a model is loaded: the name, and that bfloat16 can be had
+     * at all (a GPU device and the native companion's file).
+     *
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static void checkDtypeSetting(String name, String device) {
+        String n = name == null ? "auto" : name.trim().toLowerCase();
+        switch (n) {
+            case "auto", "float32", "float16" -> { }
+            case "bfloat16" -> {
+                if (device.trim().equalsIgnoreCase("cpu") || !Files.isRegularFile(NativeOps.libraryPath())) {
+                    throw new IllegalArgumentException("dtype bfloat16 needs a GPU and resident's native companion (built with "
+                            + NativeOps.BUILD_COMMAND + ", looked for at " + NativeOps.libraryPath() + "): DJL's PyTorch"
+                            + " engine has no bfloat16 type; use float16 (GPU) or float32");
+                }
+            }
+            default -> throw new IllegalArgumentException("dtype \"" + name + "\" is not one of auto, float32, float16, bfloat16");
+        }
+    }
+
+    /**
+     * The compute dtype: float32 on the CPU; on a GPU the checkpoint's, where bfloat16 needs the native companion
+     * (without it a bf16 checkpoint computes in float16, and the log says so).
+     */
     public static DataType dtype(String name, Device device, String checkpointDtype) {
         String n = name == null ? "auto" : name.trim().toLowerCase();
+        boolean bf16 = device.isGpu() && NativeOps.load().loaded();
         return switch (n) {
-            case "auto" -> device.isGpu() && !checkpointDtype.equals("float32") ? DataType.FLOAT16 : DataType.FLOAT32;
+            case "auto" -> {
+                if (!device.isGpu() || checkpointDtype.equals("float32")) {
+                    yield DataType.FLOAT32;
+                }
+                if (checkpointDtype.equals("bfloat16") && !bf16) {
+                    LOG.warnf("bfloat16 checkpoint computed in float16, without the native companion (%s): values beyond"
+                            + " float16's range overflow", NativeOps.BUILD_COMMAND);
+                }
+                yield checkpointDtype.equals("bfloat16") && bf16 ? DataType.BFLOAT16 : DataType.FLOAT16;
+            }
             case "float32" -> DataType.FLOAT32;
             case "float16" -> DataType.FLOAT16;
-            case "bfloat16" -> throw new IllegalArgumentException("dtype bfloat16 is not supported: DJL's PyTorch engine has"
-                    + " no bfloat16 type; bf16 checkpoints are widened while loading, use float16 (GPU) or float32");
-            default -> throw new IllegalArgumentException("dtype \"" + name + "\" is not one of auto, float32, float16");
+            case "bfloat16" -> {
+                if (!bf16) {
+                    throw new IllegalArgumentException("dtype bfloat16 needs a GPU and resident's native companion (built with "
+                            + NativeOps.BUILD_COMMAND + "): DJL's PyTorch engine has no bfloat16 type; use float16 (GPU) or float32");
+                }
+                yield DataType.BFLOAT16;
+            }
+            default -> throw new IllegalArgumentException("dtype \"" + name + "\" is not one of auto, float32, float16, bfloat16");
         };
     }
 }

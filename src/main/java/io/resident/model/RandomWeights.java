@@ -22,10 +22,12 @@ final class RandomWeights implements WeightReader {
     @Override
     public NDArray read(String name, long... shape) {
         if (name.contains("norm")) {
-            return manager.ones(new Shape(shape), compute);
+            try (NDArray ones = manager.ones(new Shape(shape), DataType.FLOAT32)) {
+                return NativeOps.toType(ones, compute, true);
+            }
         }
         try (NDArray values = manager.randomNormal(0, 0.02f, new Shape(shape), DataType.FLOAT32)) {
-            return values.toType(compute, true);
+            return NativeOps.toType(values, compute, true);
         }
     }
 

@@ -26,7 +26,9 @@ import java.util.stream.Stream;
  * The decoder every family maps onto (llama2.c style): pre-norm RMSNorm blocks of fused-QKV attention with
  * rotate-half RoPE on the first rotaryDim dims of each head, grouped KV heads, and a SwiGLU MLP whose fused
  * gate/up matrix holds the gate rows first. The KV cache is one pool per layer of blocks x blockSize rows, allocated
- * once; a sequence's position p is row blocks[p / blockSize] * blockSize + p % blockSize of its block table.
+ * once; a sequence's position p is row blocks[p / blockSize] * blockSize + p % blockSize of its block table, and one
+ * scratch row past the blocks takes the writes of padding tokens. With the native companion on a GPU, attention, RMSNorm and
+ * SiLU-and-multiply are fused ops, bf16 computes in bf16, and decode steps replay CUDA graphs of this same forward.
  */
 final class Transformer implements CausalLM {
 
@@ -41,7 +43,6 @@ final class Transformer implements CausalLM {
     private final DataType dtype;
     private final Weights weights;
     private final int blocks;
-    private final int blockSize;
     private final int maxContext;
     private final NDArray cos;
     private final NDArray sin;
@@ -53,6 +54,17 @@ final class Transformer implements CausalLM {
     private final NDArray[] keys;
     private final NDArray[] values;
     private final long parameters;
+    private final int blockSize;
+    /** The cache row padding tokens write to (a graph's padded rows and a prefill chunk's), past every block. */
+    private final long scratchRow;
+    /** Whether the native companion serves this model: fused ops and bf16, and decode graphs when graphs is set. */
+    private final boolean fused;
+    private final String acceleration;
+    /** The largest decode batch replayed as a graph; larger ones run eagerly. */
+    private static final int MAX_GRAPH_BATCH = 256;
+    private DecodeGraphs graphs;
+    private static final NDIndex FIRST_COLUMN = new NDIndex(":, 0"), SECOND_COLUMN = new NDIndex(":, 1"),
+            THIRD_COLUMN = new NDIndex(":, 2"), AFTER_FIRST_COLUMN = new NDIndex(":, 1:");
 
     Transformer(ModelConfig config, NDManager manager, DataType dtype, Weights weights, int blocks, int blockSize, int maxContext) {
         this.config = config;
@@ -63,11 +75,14 @@ final class Transformer implements CausalLM {
         this.blockSize = blockSize;
         this.maxContext = maxContext;
         this.parameters = count(weights);
+        NativeOps.Status companion = manager.getDevice().isGpu() ? NativeOps.load() : null;
+        this.fused = companion != null && companion.loaded();
+        this.scratchRow = (long) blocks * blockSize;
         float[][] tables = Rope.tables(config, maxContext);
         Shape tableShape = new Shape(maxContext, config.headDim());
-        cos = manager.create(tables[0], tableShape).toType(dtype, false);
-        sin = manager.create(tables[1], tableShape).toType(dtype, false);
-        rotateHalf = manager.create(Rope.rotateHalf(config), new Shape(config.headDim(), config.headDim())).toType(dtype, false);
+        cos = compute(manager.create(tables[0], tableShape));
+        sin = compute(manager.create(tables[1], tableShape));
+        rotateHalf = compute(manager.create(Rope.rotateHalf(config), new Shape(config.headDim(), config.headDim())));
         int qRows = config.heads() * config.headDim(), kvRows = config.kvHeads() * config.headDim();
         qkColumns = new NDIndex(":, :{}", qRows + kvRows);
         qHeads = new NDIndex(":, :{}", config.heads());
@@ -77,10 +92,55 @@ final class Transformer implements CausalLM {
         upColumns = new NDIndex(":, {}:", config.intermediateSize());
         keys = new NDArray[config.layers()];
         values = new NDArray[config.layers()];
-        Shape cacheShape = new Shape((long) blocks * blockSize, config.kvHeads(), config.headDim());
+        Shape cacheShape = new Shape(scratchRow + 1, config.kvHeads(), config.headDim());
         for (int i = 0; i < config.layers(); i++) {
-            keys[i] = manager.zeros(cacheShape, dtype);
-            values[i] = manager.zeros(cacheShape, dtype);
+            keys[i] = zeros(cacheShape);
+            values[i] = zeros(cacheShape);
+        }
+        boolean graphsOn = fused && !"false".equalsIgnoreCase(System.getenv("RESIDENT_CUDA_GRAPHS"));
+        graphs = graphsOn ? new DecodeGraphs(manager, manager.getDevice().getDeviceId(), Math.min(blocks, MAX_GRAPH_BATCH), this::decodeForward) : null;
+        acceleration = companion == null ? "pure DJL on the CPU"
+                : !fused ? "pure DJL: native companion " + companion.reason()
+                : "native companion " + companion.reason() + ": fused attention, RMSNorm and SiLU, " + dtypeName()
+                        + (graphs == null ? ", CUDA graphs off (RESIDENT_CUDA_GRAPHS=false)"
+                                : ", decode as CUDA graphs of batch buckets " + graphs.buckets() + " captured at first use");
+    }
+
+    private String dtypeName() {
+        return dtype.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    @Override
+    public String acceleration() {
+        return acceleration;
+    }
+
+    /** Turns decode graphs off or back on (eager decode with the same fused ops when off); a check compares the two. */
+    void useGraphs(boolean on) {
+        if (!on && graphs != null) {
+            graphs.close();
+            graphs = null;
+        } else if (on && graphs == null && fused) {
+            graphs = new DecodeGraphs(manager, manager.getDevice().getDeviceId(), Math.min(blocks, MAX_GRAPH_BATCH), this::decodeForward);
+        }
+    }
+
+    /** What the decode graphs did so far, for a check. */
+    String graphReport() {
+        return graphs == null ? "graphs off" : graphs.report();
+    }
+
+    /** x in the compute dtype, through the companion for bf16 (DJL's own cast to bf16 aborts the JVM). */
+    private NDArray compute(NDArray x) {
+        return NativeOps.toType(x, dtype, false);
+    }
+
+    private NDArray zeros(Shape shape) {
+        if (dtype != DataType.BFLOAT16) {
+            return manager.zeros(shape, dtype);
+        }
+        try (NDArray half = manager.zeros(shape, DataType.FLOAT16)) {
+            return compute(half);
         }
     }
 
@@ -182,116 +242,185 @@ final class Transformer implements CausalLM {
 
     /**
      * B sequences of up to T tokens each: the decode batch (T = 1) or prefill chunks. A shorter chunk is padded with
-     * token 0 at the positions after it: their keys and values are not written, and their outputs are not read.
+     * token 0 at the positions after it: their keys and values go to the scratch row, and their outputs are not read. A decode batch replays its
+     * bucket's CUDA graph where there is one, else runs eagerly.
      */
     private List<Scores> run(List<Segment> batch) {
-        int b = batch.size();
         int t = batch.stream().mapToInt(s -> s.tokens().length).max().orElseThrow();
-        int n = b * t;
-        int d = config.headDim();
-        int length = batch.stream().mapToInt(s -> s.startPosition() + t).max().orElseThrow();
-        int real = batch.stream().mapToInt(s -> s.tokens().length).sum();
-        long[] ids = new long[n], positions = new long[n], rows = new long[real], written = new long[real];
-        long[] gather = new long[b * length], last = new long[b];
-        for (int i = 0, w = 0; i < b; i++) {
-            Segment s = batch.get(i);
-            for (int j = 0; j < t; j++) {
-                ids[i * t + j] = j < s.tokens().length ? s.tokens()[j] : 0;
-                positions[i * t + j] = s.startPosition() + j;
-                if (j < s.tokens().length) {
-                    written[w] = i * t + j;
-                    rows[w++] = row(s, s.startPosition() + j);
-                }
-            }
-            last[i] = (long) i * t + s.tokens().length - 1;
-            for (int j = 0; j < length; j++) {
-                // past its blocks a sequence reads row 0: only padding queries, masked or unread, see those keys
-                gather[i * length + j] = j < s.blocks().length * blockSize ? row(s, j) : 0;
-            }
-        }
         try (NDManager m = manager.newSubManager()) {
-            NDArray rowIndex = m.create(rows);
-            NDIndex writtenTokens = real == n ? null : new NDIndex("{}", m.create(written));
-            NDArray gatherIndex = m.create(gather, new Shape(b, length));
-            NDArray positionIndex = m.create(positions);
-            // causal, built on the device: a token at position p sees cached positions 0..p of its own sequence; the
-            // rest get the dtype's lowest value (as HF's masks do), whose softmax weight is exactly 0
-            NDArray later = m.arange(0, length, 1, DataType.INT64)
-                    .gt(positionIndex.reshape(t == 1 ? new Shape(b, 1, 1, 1) : new Shape(b, 1, 1, t, 1)));
-            NDArray attnMask = later.toType(dtype, false).mul(dtype == DataType.FLOAT16 ? FLOAT16_LOWEST : -Float.MAX_VALUE);
-            NDArray cosP = cos.get(m, new NDIndex("{}", positionIndex)).reshape(n, 1, d);
-            NDArray sinP = sin.get(m, new NDIndex("{}", positionIndex)).reshape(n, 1, d);
-
-            NDArray x = weights.embedding().get(m, new NDIndex("{}", m.create(ids))).toType(dtype, false);
-            Batch step = new Batch(b, t, length, rowIndex, writtenTokens, gatherIndex, attnMask, cosP, sinP);
-            for (int l = 0; l < config.layers(); l++) {
-                try (NDManager scope = m.newSubManager()) {
-                    x.attach(scope); // a layer's temporaries go with it: a long prefill chunk holds one layer's, not all
-                    x = block(x, l, step, scope);
-                    x.attach(m);
+            if (t == 1 && graphs != null) {
+                int rows = graphs.bucket(batch.size());
+                StepInput in = rows < 0 ? null : input(batch, 1, rows);
+                DecodeGraphs.Outputs out = in == null ? null : graphs.replay(rows, in.tokens(), in.sequences());
+                if (out != null) {
+                    return scores(m, out.summary(), out.logits(), batch);
                 }
             }
-            NDArray lastTokens = t == 1 ? x : x.get(m, new NDIndex("{}", m.create(last)));
-            NDArray logits = linear(rmsNorm(lastTokens, weights.finalNorm()), weights.lmHead(), null).toType(DataType.FLOAT32, false);
-            return scores(m, logits, batch);
+            StepInput in = input(batch, t, batch.size());
+            Step step = upload(in, m.create(in.tokens(), new Shape(in.b() * t, 3)),
+                    m.create(in.sequences(), new Shape(in.b(), in.sequences().length / in.b())), m);
+            NDArray logits = forward(step, m);
+            return scores(m, summary(logits), logits, batch);
         }
-    }
-
-    /** Row of the layer pools that holds a sequence's position: the one place a block table is read. */
-    private int row(Segment s, int position) {
-        return s.blocks()[position / blockSize] * blockSize + position % blockSize;
     }
 
     /**
-     * One step's batch: B sequences of T tokens over L cached positions, and the index tensors of the step; written
-     * picks the real tokens out of the padded B x T (null when none is padding).
+     * A step's inputs on the host: per token its id, position and cache row; per sequence its length after the step and
+     * its block table; for attention without the companion or in prefill the cache rows of positions [0, length) of
+     * each sequence; the last token of each sequence. Rows past the batch (a graph's bucket) are padding: token 0 at
+     * position 0 writing the scratch row, length 0; so are a shorter prefill chunk's tokens past its end.
      */
-    private record Batch(int b, int t, int length, NDArray rows, NDIndex written, NDArray gather, NDArray mask, NDArray cos, NDArray sin) {}
+    private record StepInput(int b, int t, int length, long[] tokens, long[] sequences, long[] gather, long[] last) {}
+
+    private StepInput input(List<Segment> batch, int t, int rows) {
+        int length = batch.stream().mapToInt(s -> s.startPosition() + t).max().orElseThrow();
+        int maxBlocks = (maxContext + blockSize - 1) / blockSize;
+        boolean gathers = !fused || t > 1;
+        long[] tokens = new long[rows * t * 3], sequences = new long[rows * (1 + maxBlocks)], last = new long[rows];
+        long[] gather = gathers ? new long[rows * length] : null;
+        for (int i = 0; i < rows; i++) {
+            Segment s = i < batch.size() ? batch.get(i) : null;
+            int[] blocks = s == null ? new int[0] : s.blocks();
+            for (int j = 0; j < t; j++) {
+                int k = 3 * (i * t + j);
+                tokens[k] = s != null && j < s.tokens().length ? s.tokens()[j] : 0;
+                tokens[k + 1] = s == null ? 0 : s.startPosition() + j;
+                tokens[k + 2] = s == null || j >= s.tokens().length ? scratchRow : row(blocks, s.startPosition() + j);
+            }
+            sequences[i * (1 + maxBlocks)] = s == null ? 0 : s.startPosition() + s.tokens().length;
+            for (int j = 0; j < blocks.length; j++) {
+                sequences[i * (1 + maxBlocks) + 1 + j] = blocks[j];
+            }
+            last[i] = (long) i * t + (s == null ? 1 : s.tokens().length) - 1;
+            for (int j = 0; gathers && j < length; j++) {
+                // past its blocks a sequence reads the scratch row: only padding queries, masked or unread, see it
+                gather[i * length + j] = j < blocks.length * blockSize ? row(blocks, j) : scratchRow;
+            }
+        }
+        return new StepInput(rows, t, length, tokens, sequences, gather, last);
+    }
+
+    /** Row of the layer pools that holds a sequence's position: the one place a block table is read. */
+    private long row(int[] blocks, int position) {
+        return (long) blocks[position / blockSize] * blockSize + position % blockSize;
+    }
+
+    /** One step's batch on the device: B sequences of T tokens over L cached positions, and its index tensors. */
+    private record Step(int b, int t, int length, NDArray ids, NDArray positions, NDArray rows, NDArray seqLens,
+                        NDArray blockTable, NDArray gather, NDArray last, NDArray mask, NDArray cos, NDArray sin) {}
+
+    /**
+     * The step's tensors from its packed inputs on the device, tokens [B*T, 3] and sequences [B, 1 + blocks], with
+     * device ops only (a graph captures them and re-reads the static inputs at each replay).
+     */
+    private Step upload(StepInput in, NDArray tokens, NDArray sequences, NDManager m) {
+        int b = in.b(), t = in.t(), n = b * t, d = config.headDim(), length = in.length();
+        NDArray positions = tokens.get(SECOND_COLUMN);
+        NDArray gather = in.gather() == null ? null : m.create(in.gather(), new Shape(b, length));
+        NDArray mask = null;
+        if (!fused) {
+            // causal, built on the device: a token at position p sees cached positions 0..p of its own sequence; the
+            // rest get the dtype's lowest value (as HF's masks do), whose softmax weight is exactly 0
+            NDArray later = m.arange(0, length, 1, DataType.INT64)
+                    .gt(positions.reshape(t == 1 ? new Shape(b, 1, 1, 1) : new Shape(b, 1, 1, t, 1)));
+            mask = later.toType(dtype, false).mul(dtype == DataType.FLOAT16 ? FLOAT16_LOWEST : -Float.MAX_VALUE);
+        }
+        NDArray cosP = cos.get(m, new NDIndex("{}", positions)).reshape(n, 1, d);
+        NDArray sinP = sin.get(m, new NDIndex("{}", positions)).reshape(n, 1, d);
+        return new Step(b, t, length, tokens.get(FIRST_COLUMN), positions, tokens.get(THIRD_COLUMN),
+                sequences.get(FIRST_COLUMN).toType(DataType.INT32, false), sequences.get(AFTER_FIRST_COLUMN).toType(DataType.INT32, false),
+                gather, t == 1 ? null : m.create(in.last()), mask, cosP, sinP);
+    }
+
+    /** The forward pass over a step's device tensors: next-token logits in float32 [B, vocab]. Nothing goes to the host. */
+    private NDArray forward(Step step, NDManager m) {
+        NDArray x = compute(weights.embedding().get(m, new NDIndex("{}", step.ids())));
+        for (int l = 0; l < config.layers(); l++) {
+            try (NDManager scope = m.newSubManager()) {
+                x.attach(scope); // a layer's temporaries go with it: a long prefill chunk holds one layer's, not all
+                x = block(x, l, step, scope);
+                x.attach(m);
+            }
+        }
+        NDArray lastTokens = step.t() == 1 ? x : x.get(m, new NDIndex("{}", step.last()));
+        return linear(rmsNorm(lastTokens, weights.finalNorm()), weights.lmHead(), null).toType(DataType.FLOAT32, false);
+    }
+
+    /** A decode graph's forward from its static inputs: the logits and their summary, in m. */
+    private NDArray[] decodeForward(NDArray tokens, NDArray sequences, NDManager m) {
+        int rows = (int) tokens.getShape().get(0);
+        StepInput shape = new StepInput(rows, 1, 1, null, null, null, null);
+        NDArray logits = forward(upload(shape, tokens, sequences, m), m);
+        return new NDArray[] {logits, summary(logits)};
+    }
 
     /** One decoder block: attention over the sequence's cache (written first), then the SwiGLU MLP, both residual. */
-    private NDArray block(NDArray x, int l, Batch s, NDManager scope) {
-        int b = s.b(), t = s.t(), n = b * t;
+    private NDArray block(NDArray x, int l, Step s, NDManager scope) {
+        int n = s.b() * s.t();
         int heads = config.heads(), kvHeads = config.kvHeads(), d = config.headDim();
-        int group = heads / kvHeads;
         Layer layer = weights.layers().get(l);
         NDArray qkv = linear(rmsNorm(x, layer.attnNorm()), layer.qkv(), layer.qkvBias());
         NDArray qk = rope(qkv.get(qkColumns).reshape(n, heads + kvHeads, d), s.cos(), s.sin());
         NDArray q = qk.get(qHeads);
-        NDArray k = qk.get(kHeads);
-        NDArray v = qkv.get(vColumns).reshape(n, kvHeads, d);
-        keys[l].set(new NDIndex("{}", s.rows()), s.written() == null ? k : k.get(s.written()));
-        values[l].set(new NDIndex("{}", s.rows()), s.written() == null ? v : v.get(s.written()));
+        keys[l].set(new NDIndex("{}", s.rows()), qk.get(kHeads));
+        values[l].set(new NDIndex("{}", s.rows()), qkv.get(vColumns).reshape(n, kvHeads, d));
+        x = x.add(linear(attention(q, l, s, scope), layer.out(), null));
+
+        NDArray gateUp = linear(rmsNorm(x, layer.mlpNorm()), layer.gateUp(), null);
+        return x.add(linear(siluMul(gateUp), layer.down(), null));
+    }
+
+    /** Attention of q [B*T, heads, d] over the cached positions of each sequence: [B*T, heads*d]. */
+    private NDArray attention(NDArray q, int l, Step s, NDManager scope) {
+        double scale = 1 / Math.sqrt(config.headDim());
+        if (fused) {
+            return s.t() == 1 ? NativeOps.decodeAttention(q.reshape(s.b(), config.heads(), config.headDim()), keys[l], values[l],
+                            s.blockTable(), s.seqLens(), blockSize, scale, scope)
+                    : NativeOps.prefillAttention(q, keys[l], values[l], s.gather(), s.positions(), scale, scope);
+        }
+        int b = s.b(), t = s.t(), n = b * t;
+        int heads = config.heads(), kvHeads = config.kvHeads(), d = config.headDim();
+        int group = heads / kvHeads;
         NDArray cachedK = keys[l].get(scope, new NDIndex("{}", s.gather())); // [B, L, kvHeads, d]
         NDArray cachedV = values[l].get(scope, new NDIndex("{}", s.gather()));
-
         // query head h reads KV head h / group: queries of one KV head are stacked as rows [B, kvHeads, group*T, d]
         NDArray qg = t == 1 ? q.reshape(b, kvHeads, group, d)
                 : q.reshape(b, t, kvHeads, group, d).transpose(0, 2, 3, 1, 4).reshape(b, kvHeads, group * t, d);
-        NDArray scores = qg.mul(1 / Math.sqrt(d)).matMul(cachedK.transpose(0, 2, 3, 1)); // [B, kvHeads, group*T, L]
+        NDArray scores = qg.mul(scale).matMul(cachedK.transpose(0, 2, 3, 1)); // [B, kvHeads, group*T, L]
         scores = t == 1 ? scores.add(s.mask())
                 : scores.reshape(b, kvHeads, group, t, s.length()).add(s.mask()).reshape(b, kvHeads, group * t, s.length());
         // torch's softmax sums in float32 and rounds once to the compute dtype, as softmax(float32).to(dtype) does
         NDArray probs = scores.softmax(-1);
         NDArray attended = probs.matMul(cachedV.transpose(0, 2, 1, 3)); // [B, kvHeads, group*T, d]
-        attended = t == 1 ? attended.reshape(n, heads * d)
+        return t == 1 ? attended.reshape(n, heads * d)
                 : attended.reshape(b, kvHeads, group, t, d).transpose(0, 3, 1, 2, 4).reshape(n, heads * d);
-        x = x.add(linear(attended, layer.out(), null));
-
-        NDArray gateUp = linear(rmsNorm(x, layer.mlpNorm()), layer.gateUp(), null);
-        NDArray gate = gateUp.get(gateColumns);
-        return x.add(linear(gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(upColumns)), layer.down(), null));
     }
 
-    /** Argmax, max and log-sum-exp of every row on the device, in one copy to the host; whole rows where asked. */
-    private static List<Scores> scores(NDManager m, NDArray logits, List<Segment> batch) {
-        int b = batch.size();
+    /** SiLU(gate) * up of the fused gate/up projection. */
+    private NDArray siluMul(NDArray gateUp) {
+        if (fused) {
+            return NativeOps.siluMul(gateUp, gateUp.getManager());
+        }
+        NDArray gate = gateUp.get(gateColumns);
+        return gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(upColumns));
+    }
+
+    /** Argmax, max and log-sum-exp of every logits row, on the device: [B, 3] in float32. */
+    private static NDArray summary(NDArray logits) {
+        int b = (int) logits.getShape().get(0);
         NDArray max = logits.max(new int[] {1}, true);
         NDArray logSumExp = logits.sub(max).exp().sum(new int[] {1}, true).log().add(max);
         NDArray argmax = logits.argMax(1).toType(DataType.FLOAT32, false).reshape(b, 1); // ids < 2^24 are exact
-        float[] summary = NDArrays.concat(new NDList(argmax, max, logSumExp), 1).toFloatArray();
+        return NDArrays.concat(new NDList(argmax, max, logSumExp), 1);
+    }
+
+    /** The batch's scores from the summary in one copy to the host, and whole logits rows where asked. */
+    private static List<Scores> scores(NDManager m, NDArray summaries, NDArray logits, List<Segment> batch) {
+        int b = batch.size();
+        float[] summary = summaries.toFloatArray();
         long[] full = IntStream.range(0, b).filter(i -> batch.get(i).fullLogits()).mapToLong(i -> i).toArray();
         float[] rows = full.length == 0 ? new float[0]
-                : (full.length == b ? logits : logits.get(m, new NDIndex("{}", m.create(full)))).toFloatArray();
+                : (full.length == logits.getShape().get(0) ? logits : logits.get(m, new NDIndex("{}", m.create(full)))).toFloatArray();
         int vocab = (int) logits.getShape().get(1);
         List<Scores> out = new ArrayList<>(b);
         for (int i = 0, row = 0; i < b; i++) {
@@ -303,6 +432,9 @@ final class Transformer implements CausalLM {
 
     /** x / rms(x) in float32, rounded to the compute dtype, then times the weight (as HF Llama does). */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
+        if (fused) {
+            return NativeOps.rmsNorm(x, weight, config.rmsNormEps(), x.getManager());
+        }
         NDArray xf = x.toType(DataType.FLOAT32, false);
         NDArray normed = xf.div(xf.square().mean(LAST_AXIS, true).add(config.rmsNormEps()).sqrt());
         return normed.toType(dtype, false).mul(weight);
@@ -317,9 +449,12 @@ final class Transformer implements CausalLM {
         return x.mul(cosP).add(x.matMul(rotateHalf).mul(sinP));
     }
 
-    /** x Wᵀ + b; a weight kept in float32 (beyond float16's range) gets float32 input, the result the input's dtype. */
+    /**
+     * x Wᵀ + b; a weight kept in float32 (beyond float16's range) gets float32 input, the result the input's dtype.
+     * bf16 weights read as DJL's UNKNOWN type, and bf16 keeps every weight in bf16.
+     */
     private NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        if (weight.getDataType() == dtype) {
+        if (dtype == DataType.BFLOAT16 || weight.getDataType() == dtype) {
             return JniUtils.linear((PtNDArray) x, (PtNDArray) weight, (PtNDArray) bias);
         }
         NDArray in = x.toType(weight.getDataType(), false);
@@ -342,13 +477,15 @@ final class Transformer implements CausalLM {
         List<NDArray> arrays = manager.getManagedArrays();
         long bytes = 0;
         for (NDArray a : arrays) {
-            bytes += a.getShape().size() * a.getDataType().getNumOfBytes();
+            // a bf16 tensor reads as DJL's UNKNOWN type, of 0 bytes
+            bytes += a.getShape().size() * (a.getDataType() == DataType.UNKNOWN ? 2 : a.getDataType().getNumOfBytes());
         }
         return new Footprint(arrays.size(), bytes);
     }
 
     @Override
     public void close() {
+        useGraphs(false);
         manager.close();
     }
 }

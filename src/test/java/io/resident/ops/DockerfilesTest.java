@@ -72,6 +72,12 @@ class DockerfilesTest {
         assertTrue(libtorch.last("RUN").contains("DjlNatives.java"));
         assertTrue(runtime.all("COPY").contains("--from=libtorch /opt/djl /opt/djl"));
 
+        Stage companion = file.stage("native");
+        assertTrue(companion.all("RUN").get(0).contains("torch==" + env.get("PYTORCH_VERSION")), "built against the libtorch DJL loads");
+        assertTrue(companion.last("RUN").contains("/src/cpp/build.sh"), "built by the command a bare GPU host runs");
+        assertTrue(runtime.all("COPY").contains("--from=native /out/libresident_native.so /app/native/"));
+        assertEquals("/app/native/libresident_native.so", env.get("RESIDENT_NATIVE_LIBRARY"));
+
         String build = file.stage("build").last("RUN");
         for (String part : List.of("./mvnw", "package", "-DskipTests", "-Dno-cpu-libtorch")) {
             assertTrue(build.contains(part), build);

@@ -10,7 +10,7 @@ import io.resident.engine.ServedModel;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 record ModelCard(String id, String object, long created, String ownedBy, int maxModelLen, boolean demo,
-        String family, String device, String dtype, String description) {
+        String family, String device, String dtype, String acceleration, String description) {
 
     static ModelCard of(ServedModel model, long created) {
         String description = model.demo()
@@ -19,6 +19,7 @@ record ModelCard(String id, String object, long created, String ownedBy, int max
                 : model.family() + " model, " + model.dtype() + " on " + model.device() + ", " + model.maxContext()
                         + " positions per request";
         return new ModelCard(model.id(), "model", created, model.demo() ? "resident-demo (random weights)" : "resident",
-                model.maxContext(), model.demo(), model.family(), model.device(), model.dtype(), description);
+                model.maxContext(), model.demo(), model.family(), model.device(), model.dtype(),
+                model.acceleration(), description);
     }
 }

@@ -33,7 +33,7 @@ public class InfoResource {
     record Info(String state, Model model, Sampling sampling, Load load, GpuMemory gpuMemory, int memoryWindow) {}
 
     /** @param demo true for the built-in demo model (random weights): the page says its replies are noise */
-    record Model(String id, boolean demo, String family, String device, String dtype, int maxContext) {}
+    record Model(String id, boolean demo, String family, String device, String dtype, int maxContext, String acceleration) {}
 
     /** The page's starting values: the checkpoint's temperature (0 where it decodes greedily) and a reply length. */
     record Sampling(double temperature, int maxTokens) {}
@@ -72,7 +72,8 @@ public class InfoResource {
     }
 
     private static Model model(ServedModel served) {
-        return new Model(served.id(), served.demo(), served.family(), served.device(), served.dtype(), served.maxContext());
+        return new Model(served.id(), served.demo(), served.family(), served.device(), served.dtype(), served.maxContext(),
+                served.acceleration());
     }
 
     private static Sampling sampling(ServedModel served) {

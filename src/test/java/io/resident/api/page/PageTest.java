@@ -69,6 +69,7 @@ class PageTest {
         assertEquals(served.family(), model.get("family").asText());
         assertEquals("cpu", model.get("device").asText());
         assertEquals("float32", model.get("dtype").asText());
+        assertEquals("pure DJL on the CPU", model.get("acceleration").asText(), "the compute path the service runs");
         assertEquals(served.maxContext(), model.get("maxContext").asInt());
         assertEquals(0.8, info.get("sampling").get("temperature").asDouble(), "the demo samples by default");
         assertEquals(InfoResource.DEFAULT_MAX_TOKENS, info.get("sampling").get("maxTokens").asInt());
