@@ -132,7 +132,8 @@ class ResidentConfigTest {
      */
     @Test
     void envExampleListsEveryVariableTheCodeReadsAndNoOther() throws IOException {
-        Set<String> read = new TreeSet<>(List.of("QUARKUS_HTTP_PORT", "QUARKUS_HTTP_HOST"));
+        // the HTTP server's own, and the Redis client extension's, which the session store uses
+        Set<String> read = new TreeSet<>(List.of("QUARKUS_HTTP_PORT", "QUARKUS_HTTP_HOST", "QUARKUS_REDIS_HOSTS"));
         for (Method setting : ResidentConfig.class.getDeclaredMethods()) {
             WithName name = setting.getAnnotation(WithName.class);
             read.add(environmentName("resident." + (name != null ? name.value()
@@ -152,6 +153,10 @@ class ResidentConfigTest {
                 Matcher property = Pattern.compile("\"(quarkus\\.[a-z.-]+)\"").matcher(Files.readString(source));
                 while (property.find()) {
                     read.add(environmentName(property.group(1)));
+                }
+                Matcher variable = Pattern.compile("System\\.getenv\\(\"([A-Z_]+)\"\\)").matcher(Files.readString(source));
+                while (variable.find()) {
+                    read.add(variable.group(1));
                 }
             }
         }

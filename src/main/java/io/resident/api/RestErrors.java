@@ -70,6 +70,11 @@ public class RestErrors {
             IndexOutOfBoundsException.class, ClassCastException.class, ArithmeticException.class,
             UnsupportedOperationException.class, NoSuchElementException.class, UncheckedIOException.class, Error.class})
     public Response unexpected(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof HttpClosedException closed) {
+                return clientGone(closed); // reading the body of a client that left fails with its own exception wrapped
+            }
+        }
         LOG.error("unexpected error answering a request", e);
         return api(ApiException.internal("The server had an error while answering the request; its log has the details",
                 "internal"));
