@@ -1,6 +1,7 @@
 package io.resident;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +16,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real redis-server (Debian's package; .ci/run installs it) on loopback, on a free port, its data in a folder of its
@@ -35,6 +38,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** Starts a redis-server whose data and log live in {@code dir}. */
     public static RedisServer start(Path dir) throws IOException, InterruptedException {
+        requireInstalled();
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -42,6 +46,20 @@ public final class RedisServer implements AutoCloseable {
         RedisServer server = new RedisServer(Files.createDirectories(dir), port);
         server.startProcess();
         return server;
+    }
+
+    /** Without redis-server the session-store tests are skipped with the way to install it, except in CI, where they fail. */
+    private static void requireInstalled() {
+        boolean installed = Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+                .anyMatch(folder -> Files.isExecutable(Path.of(folder, "redis-server")));
+        if (installed) {
+            return;
+        }
+        String message = "the session-store tests need redis-server (Debian's redis-server package): bash .ci/run installs it";
+        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+            fail(message);
+        }
+        Assumptions.abort(message);
     }
 
     /** QUARKUS_REDIS_HOSTS for this server. */
