@@ -33,6 +33,9 @@ for jar in glob.glob(os.path.join(sys.argv[1], "**", "*.jar"), recursive=True):
 PY
 mkdir -p "$stage/bench/classes/io/resident"
 cp -r target/test-classes/io/resident/bench "$stage/bench/classes/io/resident/"
+# the benchmark's pooled chats hold the engine's pool through the tests' forwarding model
+mkdir -p "$stage/bench/classes/io/resident/engine"
+cp target/test-classes/io/resident/engine/ForwardingModel*.class "$stage/bench/classes/io/resident/engine/"
 cp src/bench/*.py src/bench/run-gpu.sh "$stage/bench/"
 tar -C "$stage" -cf - . | xz -T0 -9 > "$out"
 echo "$out: $(du -m "$out" | cut -f1) MiB"

@@ -10,13 +10,16 @@
 namespace {
 
 constexpr int THREADS = 256;
+// a decode row is one block: wide, so that each thread has few elements and its loads are in flight together
+constexpr int NORM_THREADS = 1024;
 
 // one block per row: x / rms(x) in float32, rounded to T, times the weight, rounded to T
 template <typename T>
 __global__ void rms_norm_kernel(const T* __restrict__ x, const T* __restrict__ weight, int hidden, float eps, T* __restrict__ out) {
-  __shared__ float partial[THREADS / 32];
+  __shared__ float partial[NORM_THREADS / 32];
   const T* row = x + (long)blockIdx.x * hidden;
   float sum = 0.f;
+#pragma unroll 4
   for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
     float v = static_cast<float>(row[i]);
     sum += v * v;
@@ -32,6 +35,7 @@ __global__ void rms_norm_kernel(const T* __restrict__ x, const T* __restrict__ w
   __syncthreads();
   const float scale = partial[0];
   T* dst = out + (long)blockIdx.x * hidden;
+#pragma unroll 4
   for (int i = threadIdx.x; i < hidden; i += blockDim.x) {
     T normed = static_cast<T>(static_cast<float>(row[i]) * scale);
     dst[i] = static_cast<T>(static_cast<float>(normed) * static_cast<float>(weight[i]));
@@ -74,7 +78,7 @@ at::Tensor rms_norm(const at::Tensor& x_in, const at::Tensor& weight, double eps
   long rows = x.numel() / hidden;
   dispatch(x.scalar_type(), [&](auto tag) {
     using T = decltype(tag);
-    rms_norm_kernel<T><<<(unsigned)rows, THREADS, 0, at::cuda::getCurrentCUDAStream()>>>(x.data_ptr<T>(), w.data_ptr<T>(), hidden,
+    rms_norm_kernel<T><<<(unsigned)rows, NORM_THREADS, 0, at::cuda::getCurrentCUDAStream()>>>(x.data_ptr<T>(), w.data_ptr<T>(), hidden,
                                                                             static_cast<float>(eps), out.data_ptr<T>());
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();

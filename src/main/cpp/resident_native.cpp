@@ -43,18 +43,25 @@ void rethrow(JNIEnv* env, const char* type, const std::string& message) {
     rethrow(env, "java/lang/IllegalStateException", e.what());                               \
   }
 
-// the pool every decode graph allocates from, so graphs of different buckets share their activations' memory
-at::cuda::MempoolId_t graph_pool() {
-  static at::cuda::MempoolId_t pool = at::cuda::graph_pool_handle();
-  return pool;
-}
-
 // one capture: the engine thread runs on a side stream from begin to end, as CUDA graphs need
 struct Capture {
   at::cuda::CUDAGraph graph;
   std::optional<c10::cuda::CUDAStream> previous;
   bool capturing = false;
+  bool pooled = false;
 };
+
+// the pool every live decode graph allocates from, so graphs of different buckets share their activations' memory;
+// the allocator drops a pool with its last graph, so a capture after that (a model loaded anew) takes a fresh one
+at::cuda::MempoolId_t pool;
+int pooled_graphs = 0;
+
+at::cuda::MempoolId_t graph_pool() {
+  if (pooled_graphs == 0) {
+    pool = at::cuda::graph_pool_handle();
+  }
+  return pool;
+}
 
 }  // namespace
 
@@ -102,7 +109,8 @@ JNIEXPORT jlong JNICALL Java_io_resident_model_NativeOps_decodeAttention(JNIEnv*
 }
 
 // q [B*T, H, D] over the cache rows gather [B, L] (positions 0..L-1 of each sequence); a query at position p sees
-// positions 0..p. Flash or memory-efficient attention, whichever libtorch picks for the mask.
+// positions 0..p. Flash attention over each sequence's first p+1 rows (causal from the bottom right, as its chunk is
+// the last of its keys) in half precision; libtorch's attention with a mask from the positions otherwise.
 JNIEXPORT jlong JNICALL Java_io_resident_model_NativeOps_prefillAttention(JNIEnv* env, jclass, jlong q, jlong keys,
     jlong values, jlong gather, jlong positions, jdouble scale) {
   GUARDED(env, {
@@ -110,6 +118,18 @@ JNIEXPORT jlong JNICALL Java_io_resident_model_NativeOps_prefillAttention(JNIEnv
     const at::Tensor& query = tensor(q);
     int64_t b = rows.size(0), length = rows.size(1), n = query.size(0), t = n / b;
     int64_t heads = query.size(1), d = query.size(2), kv_heads = tensor(keys).size(1);
+    if (query.scalar_type() != at::kFloat && d <= 256) {
+      // keys of sequence i take rows [i*L, i*L + used_i) of the gathered rows; used_i is its last query's position + 1
+      auto options = rows.options().dtype(at::kInt);
+      at::Tensor cum_q = at::arange(0, (b + 1) * t, t, options);
+      at::Tensor cum_k = at::arange(0, (b + 1) * length, length, options);
+      at::Tensor used = tensor(positions).view({b, t}).select(1, t - 1).add(1).to(at::kInt);
+      at::Tensor flat = rows.reshape({-1});
+      at::Tensor out = std::get<0>(at::_flash_attention_forward(query, tensor(keys).index_select(0, flat),
+          tensor(values).index_select(0, flat), cum_q, cum_k, t, length, 0.0, true, false, scale, std::nullopt,
+          std::nullopt, used));
+      return handle(out.reshape({n, heads * d}));
+    }
     auto per_head = [&](const at::Tensor& cache) {
       at::Tensor kv = cache.index_select(0, rows.reshape({-1})).view({b, length, kv_heads, d}).transpose(1, 2);
       return heads == kv_heads ? kv : kv.repeat_interleave(heads / kv_heads, 1);
@@ -155,6 +175,8 @@ JNIEXPORT void JNICALL Java_io_resident_model_NativeOps_graphCapture(JNIEnv* env
   GUARDED(env, {
     capture->graph.capture_begin(graph_pool(), cudaStreamCaptureModeThreadLocal);
     capture->capturing = true;
+    capture->pooled = true;
+    pooled_graphs++;
   })
 }
 
@@ -180,7 +202,9 @@ JNIEXPORT void JNICALL Java_io_resident_model_NativeOps_graphReplay(JNIEnv* env,
 }
 
 JNIEXPORT void JNICALL Java_io_resident_model_NativeOps_graphDestroy(JNIEnv* env, jclass, jlong h) {
-  GUARDED(env, delete reinterpret_cast<Capture*>(h);)
+  auto* capture = reinterpret_cast<Capture*>(h);
+  pooled_graphs -= capture->pooled ? 1 : 0;
+  GUARDED(env, delete capture;)
 }
 
 }  // extern "C"

@@ -7,6 +7,7 @@ A bf16 fixture gets transformers' bf16 ids on the CPU too (bf16_ids), and on CUD
 A ChatGLM3 directory given with --chatglm gets its float16 CUDA ids too, through transformers' Glm classes.
 
     python3 src/test/python/make_fixtures.py [--out DIR] [--only NAME ...] [--chatglm DIR]
+    python3 src/test/python/make_fixtures.py --cuda-ids   # on a GPU host: adds the CUDA ids to the fixtures as they are
 """
 
 import argparse
@@ -350,11 +351,52 @@ def make_chatglm(out_dir, name, corpus_seed, weight_seed):
           f" fp16 agrees for {[agree(c) for c in golden['conversations']]} tokens")
 
 
+def add_cuda_ids(out_dir):
+    """Adds transformers' CUDA ids to the fixtures as they are (weights untouched): float16 ids to each, bfloat16 ids
+    to a bf16 one, for a GPU check that compares like with like."""
+    from safetensors.torch import load_file
+    torch.backends.cuda.matmul.allow_tf32 = False
+    for name in sorted(os.listdir(out_dir)):
+        path = os.path.join(out_dir, name)
+        if not os.path.exists(os.path.join(path, "golden.json")):
+            continue
+        with open(os.path.join(path, "golden.json")) as f:
+            golden = json.load(f)
+        entries = golden.get("prompts") or golden["conversations"]
+        if "conversations" in golden:
+            with open(os.path.join(path, "config.json")) as f:
+                cfg = json.load(f)
+            state = {}
+            for file in sorted(os.listdir(path)):
+                if file.endswith(".safetensors"):
+                    state.update(load_file(os.path.join(path, file)))
+            models = {"fp16_cuda_ids": glm_reference(cfg, state).half().cuda()}
+        else:
+            with open(os.path.join(path, "config.json")) as f:
+                config = json.load(f)
+                bf16 = config.get("dtype", config.get("torch_dtype")) == "bfloat16"
+            load = lambda dt, attn: AutoModelForCausalLM.from_pretrained(path, dtype=dt, attn_implementation=attn).cuda().eval()
+            models = {"fp16_cuda_ids": load(torch.float16, "eager")}
+            if bf16:
+                # attention as transformers runs it by default on a GPU (fused, probabilities kept in float32)
+                models["bf16_cuda_ids"] = load(torch.bfloat16, "sdpa")
+        for key, model in models.items():
+            for entry in entries:
+                entry[key] = greedy(model, entry["prompt_ids"], "cuda")[0]
+        with open(os.path.join(path, "golden.json"), "w") as f:
+            json.dump(golden, f, ensure_ascii=False)
+        print(f"{name}: {sorted(models)} added")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "../resources/fixtures"))
     parser.add_argument("--only", nargs="+", help="make only these fixtures (each keeps its own seed)")
+    parser.add_argument("--cuda-ids", action="store_true", help="add transformers' CUDA ids to the fixtures in --out")
     args = parser.parse_args()
+    if args.cuda_ids:
+        add_cuda_ids(args.out)
+        return
     print("transformers", transformers.__version__, "torch", torch.__version__, "cuda", torch.cuda.is_available())
     for seed, (name, spec) in enumerate(fixtures().items(), start=10):
         if not args.only or name in args.only:

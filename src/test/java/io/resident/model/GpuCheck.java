@@ -39,9 +39,11 @@ public final class GpuCheck {
             JsonNode golden = json.readTree(dir.resolve("golden.json").toFile());
             JsonNode prompts = golden.has("prompts") ? golden.get("prompts") : golden.get("conversations");
             boolean bf16 = ModelLoader.readConfig(dir).dtype().equals("bfloat16");
+            // a bf16 checkpoint computed in float16 is shown, not checked: the massive fixture overflows it on purpose
             check(dir.getFileName().toString(), dir, prompts, "float16", "fp16_cuda_ids", !bf16);
-            if (bf16 && prompts.get(0).has("bf16_ids")) {
-                check(dir.getFileName().toString(), dir, prompts, "bfloat16", "bf16_ids", true);
+            if (bf16) {
+                String reference = prompts.get(0).has("bf16_cuda_ids") ? "bf16_cuda_ids" : "bf16_ids";
+                check(dir.getFileName().toString(), dir, prompts, "bfloat16", reference, true);
             }
         }
         changingBatches(dirs.stream().filter(d -> d.endsWith("qwen2-tiny")).findFirst().orElseThrow(), 1000);
@@ -49,8 +51,8 @@ public final class GpuCheck {
         System.exit(failed ? 1 : 0);
     }
 
-    /** Graphs against eager on one fixture; ids against the reference must match where mustMatch. */
-    private static void check(String name, Path dir, JsonNode prompts, String dtype, String referenceKey, boolean mustMatch) {
+    /** Graphs against eager on one fixture; ids against the reference, and logits against eager, must match where checked. */
+    private static void check(String name, Path dir, JsonNode prompts, String dtype, String referenceKey, boolean checked) {
         List<int[]> ids = new ArrayList<>();
         prompts.forEach(p -> ids.add(ints(p.get("prompt_ids"))));
         try (CausalLM model = Paged.load(dir, DEVICE, dtype, prompts.size(), 128)) {
@@ -71,12 +73,13 @@ public final class GpuCheck {
             for (int i = 0; i < ids.size(); i++) {
                 int[] reference = ints(prompts.get(i).get(referenceKey));
                 int agreed = agree(graphs.ids().get(i), reference);
-                matches &= agreed == STEPS;
+                // a reference that stopped at its end-of-turn token is compared up to it
+                matches &= reference.length > 0 && agreed == Math.min(STEPS, reference.length);
                 line.append(String.format("; prompt %d: transformers %s %d/%d, fp32 reference %d/%d", i, referenceKey, agreed,
                         reference.length, agree(graphs.ids().get(i), ints(prompts.get(i).get("output_ids"))), STEPS));
             }
             System.out.println(line + " (" + ((Transformer) model).graphReport() + ")");
-            failed |= !sameIds || !close || (mustMatch && !matches);
+            failed |= checked && (!sameIds || !close || !matches);
         }
     }
 
