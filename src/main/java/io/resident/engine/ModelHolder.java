@@ -45,6 +45,9 @@ public class ModelHolder {
     private static final double GIB = 1L << 30;
     static final int GPU_PREFILL_CHUNK = 2048;
     static final int CPU_PREFILL_CHUNK = 256;
+    /** On an H100 a 512-token chunk of ChatGLM3-6B costs about what a plain decode step does, so replies keep ~2x speed. */
+    static final int GPU_STEP_TOKENS = 512;
+    static final int CPU_STEP_TOKENS = 256;
 
     /** Where the model is in its life. */
     public enum State { LOADING, READY, DRAINING, FAILED }
@@ -227,7 +230,12 @@ public class ModelHolder {
 
     private EngineOptions engineOptions(Device device) {
         return new EngineOptions(config.maxBatch(), config.maxWaiting(), config.maxWait(), prefillChunk(device),
-                config.prefixCache());
+                maxStepTokens(device), config.prefixCache());
+    }
+
+    /** Unset: by device, and at least twice the batch, so that prompts keep half a step beside a full batch's decode. */
+    private int maxStepTokens(Device device) {
+        return config.maxStepTokens().orElse(Math.max(device.isGpu() ? GPU_STEP_TOKENS : CPU_STEP_TOKENS, 2 * config.maxBatch()));
     }
 
     private int prefillChunk(Device device) {
