@@ -26,7 +26,7 @@ import java.util.stream.Stream;
  * The decoder every family maps onto (llama2.c style): pre-norm RMSNorm blocks of fused-QKV attention with
  * rotate-half RoPE on the first rotaryDim dims of each head, grouped KV heads, and a SwiGLU MLP whose fused
  * gate/up matrix holds the gate rows first. The KV cache is one pool per layer of blocks x blockSize rows, allocated
- * once; a sequence's position p is row blocks[p / blockSize] * blockSize + p % blockSize of its block table, and one
+ * at load and replaced by {@link #allocateCache}; a sequence's position p is row blocks[p / blockSize] * blockSize + p % blockSize of its block table, and one
  * scratch row past the blocks takes the writes of padding tokens. With the native companion on a GPU, attention, RMSNorm and
  * SiLU-and-multiply are fused ops, bf16 computes in bf16, and decode steps replay CUDA graphs of this same forward.
  */
