@@ -30,6 +30,8 @@ public final class ConfigCheck {
         atLeast(problems, "RESIDENT_MAX_BATCH", config.maxBatch(), 1);
         config.maxContext().ifPresent(context -> atLeast(problems, "RESIDENT_MAX_CONTEXT", context, 1));
         config.prefillChunk().ifPresent(chunk -> atLeast(problems, "RESIDENT_PREFILL_CHUNK", chunk, 1));
+        // every running reply decodes a token each step, and a prompt beside them still needs one
+        config.maxStepTokens().ifPresent(tokens -> atLeast(problems, "RESIDENT_MAX_STEP_TOKENS", tokens, config.maxBatch()));
         atLeast(problems, "RESIDENT_MAX_WAITING", config.maxWaiting(), 0);
         atLeast(problems, "RESIDENT_MEMORY_WINDOW", config.memoryWindow(), 1);
         atLeast(problems, "RESIDENT_MAX_SESSIONS", config.maxSessions(), 1);

@@ -120,10 +120,17 @@ public interface ResidentConfig {
     Duration maxWait();
 
     /**
-     * Prompt tokens prefilled per engine step beside the decode of running replies; unset, 2048 on a GPU (a 2k
-     * prompt in one step) and 256 on the CPU (running replies stall less there while a prompt is read).
+     * The most prompt tokens prefilled in one engine step, within RESIDENT_MAX_STEP_TOKENS; unset, 2048 on a GPU and
+     * 256 on the CPU.
      */
     OptionalInt prefillChunk();
+
+    /**
+     * The most tokens of one engine step: a decode token of every running reply first, then prompt chunks in what is
+     * left, so running replies wait at most one such step per token; unset, 512 on a GPU and 256 on the CPU (at least
+     * twice RESIDENT_MAX_BATCH). At least RESIDENT_MAX_BATCH.
+     */
+    OptionalInt maxStepTokens();
 
     /** On shutdown, how long running replies may take to finish before they are cancelled. */
     @WithDefault("30s")

@@ -37,6 +37,14 @@ class ConfigCheckTest {
     }
 
     @Test
+    void aStepHoldsTheDecodeOfEveryRunningReply() {
+        ResidentConfig config = ResidentConfigTest.read(Map.of("RESIDENT_MAX_BATCH", "8", "RESIDENT_MAX_STEP_TOKENS", "7"));
+        assertEquals(List.of("RESIDENT_MAX_STEP_TOKENS=7: must be at least 8"), ConfigCheck.problems(config, OptionalInt.empty()));
+        assertEquals(List.of(), ConfigCheck.problems(ResidentConfigTest.read(Map.of("RESIDENT_MAX_BATCH", "8",
+                "RESIDENT_MAX_STEP_TOKENS", "8")), OptionalInt.empty()));
+    }
+
+    @Test
     void everyDeviceNameIsAccepted() {
         for (String device : List.of("auto", "cpu", "cuda", "cuda:3", "CUDA:0")) {
             assertEquals(List.of(), ConfigCheck.problems(ResidentConfigTest.read(Map.of("RESIDENT_DEVICE", device)),

@@ -51,6 +51,7 @@ class ResidentConfigTest {
             Map.entry("RESIDENT_MAX_WAITING", "3"),
             Map.entry("RESIDENT_MAX_WAIT", "2s"),
             Map.entry("RESIDENT_PREFILL_CHUNK", "64"),
+            Map.entry("RESIDENT_MAX_STEP_TOKENS", "96"),
             Map.entry("RESIDENT_PREFIX_CACHE", "false"),
             Map.entry("RESIDENT_DRAIN_TIMEOUT", "45s"),
             Map.entry("RESIDENT_SESSION_SWEEP_INTERVAL", "10s"),
@@ -85,6 +86,7 @@ class ResidentConfigTest {
         assertEquals(OptionalInt.empty(), c.maxContext(), "unset: the model's own limit");
         assertEquals(List.of(8, 20, 64), List.of(c.maxBatch(), c.memoryWindow(), c.maxWaiting()));
         assertEquals(OptionalInt.empty(), c.prefillChunk(), "unset: by device");
+        assertEquals(OptionalInt.empty(), c.maxStepTokens(), "unset: by device");
         assertTrue(c.prefixCache());
         assertEquals(List.of(Duration.ofMinutes(30), Duration.ofSeconds(30), Duration.ofSeconds(30)),
                 List.of(c.sessionIdleTimeout(), c.maxWait(), c.drainTimeout()));
@@ -109,6 +111,7 @@ class ResidentConfigTest {
         assertEquals(OptionalInt.of(4096), c.maxContext());
         assertEquals(List.of(4, 10, 3), List.of(c.maxBatch(), c.memoryWindow(), c.maxWaiting()));
         assertEquals(OptionalInt.of(64), c.prefillChunk());
+        assertEquals(OptionalInt.of(96), c.maxStepTokens());
         assertFalse(c.prefixCache());
         assertEquals(List.of(Duration.ofMinutes(5), Duration.ofSeconds(2), Duration.ofSeconds(45)),
                 List.of(c.sessionIdleTimeout(), c.maxWait(), c.drainTimeout()));

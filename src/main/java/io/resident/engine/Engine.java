@@ -99,7 +99,8 @@ public final class Engine implements AutoCloseable {
         this.slots = new Semaphore(options.maxBatch(), true);
         this.maxContext = Math.min(model.maxContext(), model.blocks() * model.blockSize());
         this.scheduler = new Scheduler(model, new KvCacheManager(model.blocks(), model.blockSize(), options.prefixCache()),
-                maxContext, tokenizer.stopIds(), options.prefillChunk(), metrics, this::ended, this::died);
+                maxContext, tokenizer.stopIds(), options.prefillChunk(), options.maxStepTokens(), metrics, this::ended,
+                this::died);
         this.thread = Thread.ofPlatform().name("resident-engine").daemon(true).start(scheduler);
     }
 

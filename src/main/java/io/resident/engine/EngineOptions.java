@@ -8,11 +8,14 @@ import java.time.Duration;
  * @param maxBatch     sequences the engine holds at once (RESIDENT_MAX_BATCH): the most decoded together
  * @param maxWaiting   requests that may wait for a free slot at once; one more is busy at once
  * @param maxWait      the longest a request waits for a slot before it is busy
- * @param prefillChunk prompt tokens prefilled per step beside the decode of every running sequence: a long
- *                     prompt is admitted in chunks so running replies keep streaming
- * @param prefixCache  whether full KV-cache blocks are kept and reused by prompts that start with the same tokens
+ * @param prefillChunk  the most prompt tokens prefilled in one step: a long prompt is admitted in chunks so running
+ *                      replies keep streaming
+ * @param maxStepTokens the most tokens of one step: one decode token of every running sequence first, then prompt
+ *                      chunks, oldest first, in what is left; at least maxBatch, so a prompt progresses every step
+ * @param prefixCache   whether full KV-cache blocks are kept and reused by prompts that start with the same tokens
  */
-public record EngineOptions(int maxBatch, int maxWaiting, Duration maxWait, int prefillChunk, boolean prefixCache) {
+public record EngineOptions(int maxBatch, int maxWaiting, Duration maxWait, int prefillChunk, int maxStepTokens,
+        boolean prefixCache) {
 
     public EngineOptions {
         if (maxBatch < 1) {
@@ -27,6 +30,14 @@ public record EngineOptions(int maxBatch, int maxWaiting, Duration maxWait, int 
         if (prefillChunk < 1) {
             throw new IllegalArgumentException("prefillChunk must be >= 1, was " + prefillChunk);
         }
+        if (maxStepTokens < maxBatch) {
+            throw new IllegalArgumentException("maxStepTokens must be >= maxBatch (" + maxBatch + "), was " + maxStepTokens);
+        }
+    }
+
+    /** A whole prefill chunk beside the decode of every running sequence: steps budgeted by the chunk alone. */
+    public EngineOptions(int maxBatch, int maxWaiting, Duration maxWait, int prefillChunk, boolean prefixCache) {
+        this(maxBatch, maxWaiting, maxWait, prefillChunk, prefillChunk + maxBatch, prefixCache);
     }
 
     /** 8 at once, 64 waiting, 30 s at most, 256-token prefill chunks, prefix caching. */

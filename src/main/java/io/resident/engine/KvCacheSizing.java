@@ -12,9 +12,9 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Decides the paged KV cache's pool and the context before the model is loaded: the pool takes the memory left after
- * the weights and the activations of the largest step; refuses with the figures and what would fit when not even
- * one sequence of the context fits.
+ * Decides the paged KV cache's pool and the context: the pool takes the memory left after the weights and the
+ * activations of the largest step, estimated from the shape before loading and, on a GPU, measured after; refuses
+ * with the figures and what would fit when not even one sequence of the context fits.
  */
 public final class KvCacheSizing {
 
@@ -24,6 +24,8 @@ public final class KvCacheSizing {
     static final int CONTEXT_STEP = 256;
     /** A context shrunk below this (or the model's own limit, when smaller) is refused instead. */
     static final int MIN_CONTEXT = 2048;
+    /** Memory no single step shows, kept free beside its activations: the allocator's slack, workspaces, decode graphs. */
+    static final long SLACK_BYTES = 512L << 20;
 
     /**
      * A sizing that fits.
@@ -50,7 +52,39 @@ public final class KvCacheSizing {
         }
     }
 
+    /**
+     * Device memory in use (every process's, as CUDA reports it) at three moments of startup.
+     *
+     * @param limitBytes         the readiness threshold's share of the device
+     * @param beforeLoad         before the weights were loaded
+     * @param afterLoad          with the weights and a temporary pool of temporaryPoolBytes
+     * @param afterStep          after the largest step ran once: the caching allocator keeps what a step took, so this
+     *                           is the step's peak
+     * @param temporaryPoolBytes the pool the step ran in, given back when the real one is allocated
+     */
+    public record Measurement(long limitBytes, long beforeLoad, long afterLoad, long afterStep, long temporaryPoolBytes) {
+
+        /** The weights and whatever else loading took (RoPE tables, the libraries' contexts). */
+        public long weightBytes() {
+            return Math.max(0, afterLoad - beforeLoad - temporaryPoolBytes);
+        }
+
+        /** The largest step's activations at their peak. */
+        public long activationBytes() {
+            return Math.max(0, afterStep - afterLoad);
+        }
+    }
+
     private KvCacheSizing() {}
+
+    /**
+     * The pool from a measurement on a GPU: what the readiness limit leaves after the measured weights, the measured
+     * activation peak and {@link #SLACK_BYTES}; the context refused or shrunk as {@link #plan} does.
+     */
+    public static Plan measured(Measurement m, long bytesPerToken, int maxBatch, int requestedContext, int modelContext) {
+        return plan(m.limitBytes() - m.beforeLoad(), m.weightBytes(), bytesPerToken, maxBatch, requestedContext, modelContext,
+                m.activationBytes() + SLACK_BYTES, false);
+    }
 
     /** Keys and values of one position in every layer: 2 x layers x kvHeads x headDim x dtype bytes. */
     public static long bytesPerToken(ModelConfig config, int dtypeBytes) {
@@ -86,8 +120,11 @@ public final class KvCacheSizing {
                             + " need %s, but %s is available. %s",
                     gib(weightBytes), gib(activationBytes), context, gib(contextBlocks * BLOCK_SIZE * bytesPerToken),
                     gib(weightBytes + activationBytes + contextBlocks * BLOCK_SIZE * bytesPerToken), gib(availableBytes),
-                    room <= 0
+                    weightBytes >= availableBytes
                             ? "The weights alone do not fit: use a smaller model or a float16 dtype on a GPU."
+                            : room <= 0
+                            ? "The largest step's activations leave no room: set RESIDENT_MAX_STEP_TOKENS,"
+                                    + " RESIDENT_PREFILL_CHUNK or RESIDENT_MAX_CONTEXT lower."
                             : "What fits: a context of " + fitContext + " positions; set RESIDENT_MAX_CONTEXT lower."));
         }
         long blocks = capToBatch ? Math.min(fitBlocks, maxBatch * contextBlocks) : fitBlocks;
@@ -97,14 +134,14 @@ public final class KvCacheSizing {
     /**
      * An estimate of the largest step's activations: a prefill chunk of {@code chunk} tokens attending over the whole
      * context (the scores, masked and as probabilities, with softmax's float32 copy; the gathered keys and values; the
-     * MLP's intermediates), plus a fixed 512 MiB for the allocator's slack and the libraries' workspaces.
+     * MLP's intermediates), plus {@link #SLACK_BYTES}.
      */
     public static long activationBytes(ModelConfig config, int dtypeBytes, int chunk, int context) {
         long scores = (long) config.heads() * chunk * context * (2L * dtypeBytes + Float.BYTES);
         long cachedKv = 2L * context * config.kvHeads() * config.headDim() * dtypeBytes;
         long mlp = 4L * chunk * config.intermediateSize() * dtypeBytes;
         long hidden = 8L * chunk * (config.heads() + 2L * config.kvHeads()) * config.headDim() * dtypeBytes;
-        return scores + cachedKv + mlp + hidden + (512L << 20);
+        return scores + cachedKv + mlp + hidden + SLACK_BYTES;
     }
 
     /**

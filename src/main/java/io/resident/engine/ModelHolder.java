@@ -30,7 +30,6 @@ import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.stream.Collectors;
 import org.eclipse.microprofile.config.ConfigProvider;
-import java.util.stream.IntStream;
 import org.jboss.logging.Logger;
 
 /**
@@ -45,6 +44,9 @@ public class ModelHolder {
     private static final double GIB = 1L << 30;
     static final int GPU_PREFILL_CHUNK = 2048;
     static final int CPU_PREFILL_CHUNK = 256;
+    /** On an H100 a 512-token chunk of ChatGLM3-6B costs about what a plain decode step does, so replies keep ~2x speed. */
+    static final int GPU_STEP_TOKENS = 512;
+    static final int CPU_STEP_TOKENS = 256;
 
     /** Where the model is in its life. */
     public enum State { LOADING, READY, DRAINING, FAILED }
@@ -130,18 +132,21 @@ public class ModelHolder {
         Resolved resolved = resolver.resolve(config.model().orElse(null));
 
         long started = System.nanoTime();
+        long usedBeforeLoad = device.isGpu() ? CudaUtils.getGpuMemory(device).getCommitted() : 0;
         String id;
         Tokenizer tokenizer;
         CausalLM loaded;
-        KvCacheSizing.Plan plan;
+        KvCacheSizing.Plan estimate;
+        LargestStep largest;
         if (resolved instanceof Resolved.Local local) {
             Path dir = local.directory();
             ModelConfig modelConfig = EnvironmentCheck.requireModelDirectory(dir);
             DataType dtype = EnvironmentCheck.requireDtype(config.dtype(), device, modelConfig);
             tokenizer = EnvironmentCheck.requireTokenizer(dir);
-            plan = plan(modelConfig, device, dtype, ModelLoader.weightBytes(dir, dtype));
-            loaded = ModelLoader.load(dir, config.device(), config.dtype(), plan.blocks(), KvCacheSizing.BLOCK_SIZE,
-                    plan.context());
+            estimate = estimate(modelConfig, device, dtype, ModelLoader.weightBytes(dir, dtype));
+            largest = largestStep(device, estimate.context());
+            loaded = ModelLoader.load(dir, config.device(), config.dtype(), largest.blocks(), KvCacheSizing.BLOCK_SIZE,
+                    estimate.context());
             id = local.origin().equals("directory") ? dir.getFileName().toString()
                     : config.model().orElseThrow().strip().replaceFirst("@.*$", "");
         } else {
@@ -152,13 +157,14 @@ public class ModelHolder {
             tokenizer = EnvironmentCheck.requireTokenizer(DemoModel.tokenizerDirectory());
             ModelConfig modelConfig = DemoModel.config(tokenizer);
             DataType dtype = EnvironmentCheck.requireDtype(config.dtype(), device, modelConfig);
-            plan = plan(modelConfig, device, dtype, DemoModel.weightBytes(modelConfig, dtype));
-            loaded = DemoModel.load(modelConfig, config.device(), config.dtype(), plan.blocks(), plan.context());
+            estimate = estimate(modelConfig, device, dtype, DemoModel.weightBytes(modelConfig, dtype));
+            largest = largestStep(device, estimate.context());
+            loaded = DemoModel.load(modelConfig, config.device(), config.dtype(), largest.blocks(), estimate.context());
             id = ServedModel.DEMO_ID;
         }
         model = loaded;
         long loadNanos = System.nanoTime() - started;
-        measureLargestStep(loaded, device, plan);
+        allocatePool(loaded, device, estimate, largest, usedBeforeLoad);
 
         Engine engine = new Engine(loaded, tokenizer, engineOptions(device), metrics);
         long warmStarted = System.nanoTime();
@@ -180,54 +186,71 @@ public class ModelHolder {
     }
 
     /**
-     * The pool takes what is left after the weights and an estimate of the largest prefill chunk's activations (from
-     * the shape: score matrices, gathered keys and values, MLP); on the CPU it stops at RESIDENT_MAX_BATCH contexts.
+     * The pool and context from the shape, before loading: what is left after the weights and an estimate of the
+     * largest step's activations (score matrices, gathered keys and values, MLP); on the CPU at most
+     * RESIDENT_MAX_BATCH contexts. A context that cannot fit is refused (or shrunk, when unset) before any weight loads.
      */
-    private KvCacheSizing.Plan plan(ModelConfig modelConfig, Device device, DataType dtype, long weightBytes) {
+    private KvCacheSizing.Plan estimate(ModelConfig modelConfig, Device device, DataType dtype, long weightBytes) {
         long available = KvCacheSizing.availableBytes(device, config.readinessVramThreshold());
         int context = Math.min(config.maxContext().orElse(modelConfig.contextLimit()), modelConfig.contextLimit());
-        long activations = KvCacheSizing.activationBytes(modelConfig, dtype.getNumOfBytes(), prefillChunk(device), context);
+        long activations = KvCacheSizing.activationBytes(modelConfig, dtype.getNumOfBytes(),
+                largestStep(device, context).rows(), context);
         try {
-            KvCacheSizing.Plan plan = KvCacheSizing.plan(available, weightBytes,
-                    KvCacheSizing.bytesPerToken(modelConfig, dtype.getNumOfBytes()), config.maxBatch(),
-                    config.maxContext().orElse(0), modelConfig.contextLimit(), activations, !device.isGpu());
-            LOG.info(plan.describe() + " (activations estimated from the shape for a " + prefillChunk(device)
-                    + "-token chunk)");
-            return plan;
+            return KvCacheSizing.plan(available, weightBytes, KvCacheSizing.bytesPerToken(modelConfig, dtype.getNumOfBytes()),
+                    config.maxBatch(), config.maxContext().orElse(0), modelConfig.contextLimit(), activations, !device.isGpu());
         } catch (IllegalStateException | IllegalArgumentException e) {
             throw new StartupException(e.getMessage());
         }
     }
 
+    /** The largest step of prompt tokens the configuration allows: a prefill chunk within the step's budget. */
+    private LargestStep largestStep(Device device, int context) {
+        return LargestStep.of(Math.min(prefillChunk(device), maxStepTokens(device)), context, KvCacheSizing.BLOCK_SIZE);
+    }
+
     /**
-     * Runs the largest step the configuration allows once, before the engine starts: a prefill chunk at the end of the
-     * context, attending over all of it. On a GPU the memory it took (the allocator keeps its peak) is logged beside
-     * the estimate the pool was sized with, with a warning when it passes the readiness threshold; the CPU has no
-     * such figure, so there the pool rests on the estimate alone.
+     * Runs the largest step once in the model's temporary pool, then allocates the real pool: on a GPU from what is left
+     * under the readiness threshold after the memory that step was measured to take; on the CPU, whose memory shows no
+     * step's peak, the estimate stands (at most RESIDENT_MAX_BATCH contexts).
      */
-    private void measureLargestStep(CausalLM loaded, Device device, KvCacheSizing.Plan plan) {
-        int chunk = Math.min(prefillChunk(device), plan.context());
-        int[] blocks = IntStream.range(0, (plan.context() + loaded.blockSize() - 1) / loaded.blockSize()).toArray();
-        long before = device.isGpu() ? CudaUtils.getGpuMemory(device).getCommitted() : 0;
-        loaded.step(List.of(new CausalLM.Segment(blocks, plan.context() - chunk, new int[chunk], false)));
-        if (!device.isGpu()) {
-            LOG.infof("Largest step (a %d-token chunk over %d positions) ran; on the CPU the KV-cache pool is sized from"
-                    + " an estimate of its activations (%.2f GiB)", chunk, plan.context(), plan.activationBytes() / GIB);
-            return;
+    private void allocatePool(CausalLM loaded, Device device, KvCacheSizing.Plan estimate, LargestStep largest,
+            long usedBeforeLoad) {
+        long usedAfterLoad = device.isGpu() ? CudaUtils.getGpuMemory(device).getCommitted() : 0;
+        loaded.step(largest.segments());
+        String step = String.format(Locale.ROOT, "the largest step, %d prefill rows over %d positions",
+                largest.rows(), loaded.maxContext());
+        KvCacheSizing.Plan plan;
+        if (device.isGpu()) {
+            MemoryUsage gpu = CudaUtils.getGpuMemory(device);
+            KvCacheSizing.Measurement measured = new KvCacheSizing.Measurement(
+                    (long) (gpu.getMax() * config.readinessVramThreshold()), usedBeforeLoad, usedAfterLoad, gpu.getCommitted(),
+                    (long) largest.blocks() * KvCacheSizing.BLOCK_SIZE * estimate.bytesPerToken());
+            try {
+                plan = KvCacheSizing.measured(measured, estimate.bytesPerToken(), config.maxBatch(),
+                        config.maxContext().orElse(0), loaded.maxContext());
+            } catch (IllegalStateException e) {
+                throw new StartupException(e.getMessage());
+            }
+            LOG.infof("%s (activations: %.2f GiB measured for %s, plus %.2f GiB slack; %.2f GiB estimated from the shape;"
+                            + " GPU memory %.2f of %.2f GiB used before the pool)", plan.describe(),
+                    measured.activationBytes() / GIB, step, KvCacheSizing.SLACK_BYTES / GIB, estimate.activationBytes() / GIB,
+                    gpu.getCommitted() / GIB, gpu.getMax() / GIB);
+        } else {
+            plan = estimate;
+            LOG.infof("%s (activations estimated from the shape for %s, which ran: the CPU shows no step's peak to"
+                    + " measure, so the pool is the estimate's, at most RESIDENT_MAX_BATCH contexts)", plan.describe(), step);
         }
-        MemoryUsage gpu = CudaUtils.getGpuMemory(device);
-        LOG.infof("Largest step (a %d-token chunk over %d positions): %.2f GiB of activations measured, %.2f GiB"
-                + " estimated; GPU memory %.2f of %.2f GiB used", chunk, plan.context(), (gpu.getCommitted() - before) / GIB,
-                plan.activationBytes() / GIB, gpu.getCommitted() / GIB, gpu.getMax() / GIB);
-        if (gpu.getCommitted() > gpu.getMax() * config.readinessVramThreshold()) {
-            LOG.warnf("The largest step took GPU memory past the readiness threshold (%.2f): set RESIDENT_PREFILL_CHUNK or"
-                    + " RESIDENT_MAX_CONTEXT lower", config.readinessVramThreshold());
-        }
+        loaded.allocateCache(plan.blocks());
     }
 
     private EngineOptions engineOptions(Device device) {
         return new EngineOptions(config.maxBatch(), config.maxWaiting(), config.maxWait(), prefillChunk(device),
-                config.prefixCache());
+                maxStepTokens(device), config.prefixCache());
+    }
+
+    /** Unset: by device, and at least twice the batch, so that prompts keep half a step beside a full batch's decode. */
+    private int maxStepTokens(Device device) {
+        return config.maxStepTokens().orElse(Math.max(device.isGpu() ? GPU_STEP_TOKENS : CPU_STEP_TOKENS, 2 * config.maxBatch()));
     }
 
     private int prefillChunk(Device device) {

@@ -24,9 +24,10 @@ import org.jboss.logging.Logger;
 
 /**
  * The engine thread's loop, the only code that calls the model and the KV-cache manager. Each step: take newly
- * admitted sequences, drop cancelled ones, then one {@link CausalLM#step} call holding one decode token for every
- * running sequence and up to {@code prefillChunk} tokens of the sequences still prefilling (oldest first, then
- * waiting ones as blocks allow, their cached prefix skipped), then sampling and stop checks (a constrained output
+ * admitted sequences, drop cancelled ones, then one {@link CausalLM#step} call of at most {@code maxStepTokens}
+ * tokens: one decode token for every running sequence first, then in what is left (and at most {@code prefillChunk})
+ * chunks of the sequences still prefilling (oldest first, then waiting ones as blocks allow, their cached prefix
+ * skipped), then sampling and stop checks (a constrained output
  * also ends where its grammar does). When a running sequence needs a block and none is left, the newest running
  * sequence is preempted: its blocks go back and it waits to be recomputed (prompt and generated tokens, as one
  * prompt). A sequence's blocks are free again the step it ends. An
@@ -43,6 +44,7 @@ final class Scheduler implements Runnable {
     private final int maxContext;
     private final Set<Integer> stopIds;
     private final int prefillChunk;
+    private final int maxStepTokens;
     private final EngineMetrics metrics;
     private final Consumer<Sequence> ended;
     private final Consumer<Throwable> died;
@@ -62,12 +64,13 @@ final class Scheduler implements Runnable {
      * @param died       called on the engine thread when an unexpected error ends the loop
      */
     Scheduler(CausalLM model, KvCacheManager kv, int maxContext, Set<Integer> stopIds, int prefillChunk,
-            EngineMetrics metrics, Consumer<Sequence> ended, Consumer<Throwable> died) {
+            int maxStepTokens, EngineMetrics metrics, Consumer<Sequence> ended, Consumer<Throwable> died) {
         this.model = model;
         this.kv = kv;
         this.maxContext = maxContext;
         this.stopIds = Set.copyOf(stopIds);
         this.prefillChunk = prefillChunk;
+        this.maxStepTokens = maxStepTokens;
         this.metrics = metrics;
         this.ended = ended;
         this.died = died;
@@ -138,10 +141,11 @@ final class Scheduler implements Runnable {
         dropCancelled();
         List<Segment> segments = new ArrayList<>();
         List<Sequence> batch = new ArrayList<>();
-        int budget = prefillChunk;
+        // decode tokens first, prompts share the rest: at least one token, since beside a prompt at most maxBatch - 1 decode
+        int budget = Math.min(prefillChunk, maxStepTokens - (int) running.stream().filter(Scheduler::decoding).count());
         for (int i = 0; i < running.size(); i++) {
             Sequence s = running.get(i);
-            boolean decoding = s.pending() == 1 && s.cached >= s.prompt.length;
+            boolean decoding = decoding(s);
             int n = decoding ? 1 : Math.min(budget, s.pending());
             if (n > 0 && reserve(s, s.cached + n)) {
                 schedule(s, n, segments, batch);
@@ -191,6 +195,11 @@ final class Scheduler implements Runnable {
                 }
             }
         }
+    }
+
+    /** Whether the sequence's prompt is in and it appends one generated token a step. */
+    private static boolean decoding(Sequence s) {
+        return s.pending() == 1 && s.cached >= s.prompt.length;
     }
 
     private static void schedule(Sequence s, int n, List<Segment> segments, List<Sequence> batch) {

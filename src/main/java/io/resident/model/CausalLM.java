@@ -14,8 +14,14 @@ public interface CausalLM extends AutoCloseable {
 
     ModelConfig config();
 
-    /** KV-cache blocks in the pool, fixed when the model was loaded. */
+    /** KV-cache blocks in the pool, as loaded or last allocated. */
     int blocks();
+
+    /**
+     * Replaces the KV-cache pool with an empty one of {@code blocks} blocks, so that a model loaded with a small pool
+     * gets the one sized from a step measured with it; every sequence's cached positions are lost.
+     */
+    void allocateCache(int blocks);
 
     /** Positions one block holds: position p of a sequence lies in its block table's entry p / blockSize. */
     int blockSize();

@@ -26,7 +26,7 @@ import java.util.stream.Stream;
  * The decoder every family maps onto (llama2.c style): pre-norm RMSNorm blocks of fused-QKV attention with
  * rotate-half RoPE on the first rotaryDim dims of each head, grouped KV heads, and a SwiGLU MLP whose fused
  * gate/up matrix holds the gate rows first. The KV cache is one pool per layer of blocks x blockSize rows, allocated
- * once; a sequence's position p is row blocks[p / blockSize] * blockSize + p % blockSize of its block table, and one
+ * at load and replaced by {@link #allocateCache}; a sequence's position p is row blocks[p / blockSize] * blockSize + p % blockSize of its block table, and one
  * scratch row past the blocks takes the writes of padding tokens. With the native companion on a GPU, attention, RMSNorm and
  * SiLU-and-multiply are fused ops, bf16 computes in bf16, and decode steps replay CUDA graphs of this same forward.
  */
@@ -42,7 +42,7 @@ final class Transformer implements CausalLM {
     private final NDManager manager;
     private final DataType dtype;
     private final Weights weights;
-    private final int blocks;
+    private int blocks;
     private final int maxContext;
     private final NDArray cos;
     private final NDArray sin;
@@ -56,10 +56,11 @@ final class Transformer implements CausalLM {
     private final long parameters;
     private final int blockSize;
     /** The cache row padding tokens write to (a graph's padded rows and a prefill chunk's), past every block. */
-    private final long scratchRow;
+    private long scratchRow;
     /** Whether the native companion serves this model: fused ops and bf16, and decode graphs when graphs is set. */
     private final boolean fused;
-    private final String acceleration;
+    /** The native companion's status on a GPU, null on the CPU. */
+    private final NativeOps.Status companion;
     /** The largest decode batch replayed as a graph; larger ones run eagerly. */
     private static final int MAX_GRAPH_BATCH = 256;
     private DecodeGraphs graphs;
@@ -71,13 +72,11 @@ final class Transformer implements CausalLM {
         this.manager = manager;
         this.dtype = dtype;
         this.weights = weights;
-        this.blocks = blocks;
         this.blockSize = blockSize;
         this.maxContext = maxContext;
         this.parameters = count(weights);
-        NativeOps.Status companion = manager.getDevice().isGpu() ? NativeOps.load() : null;
+        this.companion = manager.getDevice().isGpu() ? NativeOps.load() : null;
         this.fused = companion != null && companion.loaded();
-        this.scratchRow = (long) blocks * blockSize;
         float[][] tables = Rope.tables(config, maxContext);
         Shape tableShape = new Shape(maxContext, config.headDim());
         cos = compute(manager.create(tables[0], tableShape));
@@ -92,18 +91,32 @@ final class Transformer implements CausalLM {
         upColumns = new NDIndex(":, {}:", config.intermediateSize());
         keys = new NDArray[config.layers()];
         values = new NDArray[config.layers()];
+        allocatePools(blocks);
+        boolean graphsOn = fused && !"false".equalsIgnoreCase(System.getenv("RESIDENT_CUDA_GRAPHS"));
+        graphs = graphsOn ? new DecodeGraphs(manager, manager.getDevice().getDeviceId(), Math.min(blocks, MAX_GRAPH_BATCH), this::decodeForward) : null;
+    }
+
+    /** Each layer's key and value pools of blocks x blockSize rows, plus the scratch row. */
+    private void allocatePools(int blocks) {
+        this.blocks = blocks;
+        this.scratchRow = (long) blocks * blockSize;
         Shape cacheShape = new Shape(scratchRow + 1, config.kvHeads(), config.headDim());
         for (int i = 0; i < config.layers(); i++) {
             keys[i] = zeros(cacheShape);
             values[i] = zeros(cacheShape);
         }
-        boolean graphsOn = fused && !"false".equalsIgnoreCase(System.getenv("RESIDENT_CUDA_GRAPHS"));
-        graphs = graphsOn ? new DecodeGraphs(manager, manager.getDevice().getDeviceId(), Math.min(blocks, MAX_GRAPH_BATCH), this::decodeForward) : null;
-        acceleration = companion == null ? "pure DJL on the CPU"
-                : !fused ? "pure DJL: native companion " + companion.reason()
-                : "native companion " + companion.reason() + ": fused attention, RMSNorm and SiLU, " + dtypeName()
-                        + (graphs == null ? ", CUDA graphs off (RESIDENT_CUDA_GRAPHS=false)"
-                                : ", decode as CUDA graphs of batch buckets " + graphs.buckets() + " captured at first use");
+    }
+
+    @Override
+    public void allocateCache(int blocks) {
+        boolean graphsOn = graphs != null;
+        useGraphs(false); // captured graphs read the old pools, and their buckets follow the blocks
+        for (int i = 0; i < config.layers(); i++) {
+            keys[i].close();
+            values[i].close();
+        }
+        allocatePools(blocks);
+        useGraphs(graphsOn);
     }
 
     private String dtypeName() {
@@ -112,7 +125,11 @@ final class Transformer implements CausalLM {
 
     @Override
     public String acceleration() {
-        return acceleration;
+        return companion == null ? "pure DJL on the CPU"
+                : !fused ? "pure DJL: native companion " + companion.reason()
+                : "native companion " + companion.reason() + ": fused attention, RMSNorm and SiLU, " + dtypeName()
+                        + (graphs == null ? ", CUDA graphs off (RESIDENT_CUDA_GRAPHS=false)"
+                                : ", decode as CUDA graphs of batch buckets " + graphs.buckets() + " captured at first use");
     }
 
     /** Turns decode graphs off or back on (eager decode with the same fused ops when off); a check compares the two. */

@@ -33,6 +33,11 @@ public abstract class ForwardingModel implements CausalLM {
     }
 
     @Override
+    public void allocateCache(int blocks) {
+        model.allocateCache(blocks);
+    }
+
+    @Override
     public int blockSize() {
         return model.blockSize();
     }

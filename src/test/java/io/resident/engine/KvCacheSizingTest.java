@@ -73,6 +73,47 @@ class KvCacheSizingTest {
     }
 
     @Test
+    void measuredOnAGpuThePoolTakesWhatTheLimitLeavesAfterTheMeasuredPeak() {
+        // an H100 under the 0.92 threshold: CUDA's context before loading, ChatGLM3-6B with RoPE tables and a
+        // 32-block temporary pool, then the largest step's peak kept by the caching allocator
+        long total = (long) (79.1 * GIB), limit = (long) (total * 0.92), before = 600L << 20, temporary = 32 * BLOCK_BYTES;
+        long afterLoad = before + CHATGLM3_WEIGHTS + (200L << 20) + temporary, afterStep = afterLoad + (1700L << 20);
+        var measured = new KvCacheSizing.Measurement(limit, before, afterLoad, afterStep, temporary);
+        KvCacheSizing.Plan plan = KvCacheSizing.measured(measured, CHATGLM3_PER_TOKEN, 64, 0, 8192);
+        assertEquals(CHATGLM3_WEIGHTS + (200L << 20), plan.weightBytes());
+        assertEquals((1700L << 20) + KvCacheSizing.SLACK_BYTES, plan.activationBytes());
+        assertEquals((limit - afterStep + temporary - KvCacheSizing.SLACK_BYTES) / BLOCK_BYTES, plan.blocks());
+        assertEquals(8192, plan.context());
+        assertTrue(plan.blocks() * KvCacheSizing.BLOCK_SIZE >= 64L * 8192, "64 chats of 8k fit: " + plan.describe());
+        assertTrue(plan.describe().contains("weights 11.82 GiB, activations 2.16 GiB, of "), plan.describe());
+    }
+
+    @Test
+    void measuredAnUnsetContextShrinksAndAnExplicitOneIsRefused() {
+        // a GPU with 13.5 GiB under the limit, ChatGLM3-6B-32k's weights, a 1 GiB peak
+        long limit = 27 * GIB / 2, afterLoad = CHATGLM3_WEIGHTS, afterStep = afterLoad + GIB;
+        var measured = new KvCacheSizing.Measurement(limit, 0, afterLoad, afterStep, 0);
+        long room = limit - afterStep - KvCacheSizing.SLACK_BYTES;
+        KvCacheSizing.Plan plan = KvCacheSizing.measured(measured, CHATGLM3_PER_TOKEN, 8, 0, 32768);
+        assertEquals(room / BLOCK_BYTES, plan.blocks());
+        assertEquals(room / BLOCK_BYTES * KvCacheSizing.BLOCK_SIZE / 256 * 256, plan.context());
+        assertTrue(plan.context() < 32768 && plan.context() >= 2048, plan.describe());
+
+        var e = assertThrows(IllegalStateException.class,
+                () -> KvCacheSizing.measured(measured, CHATGLM3_PER_TOKEN, 8, 32768, 32768));
+        assertTrue(e.getMessage().contains("What fits: a context of " + plan.context() + " positions"), e.getMessage());
+    }
+
+    @Test
+    void measuredActivationsThatLeaveNoRoomAreRefusedNamingTheSettings() {
+        long limit = 15 * GIB, afterLoad = CHATGLM3_WEIGHTS, afterStep = limit + GIB;
+        var e = assertThrows(IllegalStateException.class, () -> KvCacheSizing.measured(
+                new KvCacheSizing.Measurement(limit, 0, afterLoad, afterStep, 0), CHATGLM3_PER_TOKEN, 8, 0, 8192));
+        assertTrue(e.getMessage().contains("The largest step's activations leave no room: set RESIDENT_MAX_STEP_TOKENS,"
+                + " RESIDENT_PREFILL_CHUNK or RESIDENT_MAX_CONTEXT lower."), e.getMessage());
+    }
+
+    @Test
     void hostMemoryIsReadOnTheCpu() {
         long free = KvCacheSizing.availableBytes(Device.cpu(), 0.92);
         long total = ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
