@@ -203,9 +203,9 @@ public class ModelHolder {
         }
     }
 
-    /** The largest step of prompt tokens the configuration allows: a prefill chunk within the step's budget. */
+    /** The largest step of prompt tokens the configuration allows: a whole prefill chunk, as a step where nothing decodes takes. */
     private LargestStep largestStep(Device device, int context) {
-        return LargestStep.of(Math.min(prefillChunk(device), maxStepTokens(device)), context, KvCacheSizing.BLOCK_SIZE);
+        return LargestStep.of(prefillChunk(device), context, KvCacheSizing.BLOCK_SIZE);
     }
 
     /**

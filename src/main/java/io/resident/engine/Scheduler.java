@@ -25,7 +25,8 @@ import org.jboss.logging.Logger;
 /**
  * The engine thread's loop, the only code that calls the model and the KV-cache manager. Each step: take newly
  * admitted sequences, drop cancelled ones, then one {@link CausalLM#step} call of at most {@code maxStepTokens}
- * tokens: one decode token for every running sequence first, then in what is left (and at most {@code prefillChunk})
+ * tokens while any sequence decodes (else one {@code prefillChunk}): one decode token for every running sequence
+ * first, then in what is left (and at most {@code prefillChunk})
  * chunks of the sequences still prefilling (oldest first, then waiting ones as blocks allow, their cached prefix
  * skipped), then sampling and stop checks (a constrained output
  * also ends where its grammar does). When a running sequence needs a block and none is left, the newest running
@@ -141,8 +142,10 @@ final class Scheduler implements Runnable {
         dropCancelled();
         List<Segment> segments = new ArrayList<>();
         List<Sequence> batch = new ArrayList<>();
-        // decode tokens first, prompts share the rest: at least one token, since beside a prompt at most maxBatch - 1 decode
-        int budget = Math.min(prefillChunk, maxStepTokens - (int) running.stream().filter(Scheduler::decoding).count());
+        // decode tokens first, prompts share the rest: at least one token, since beside a prompt at most maxBatch - 1 decode;
+        // with nothing decoding no reply waits on the step, so a prompt takes a whole chunk
+        int decodes = (int) running.stream().filter(Scheduler::decoding).count();
+        int budget = decodes == 0 ? prefillChunk : Math.min(prefillChunk, maxStepTokens - decodes);
         for (int i = 0; i < running.size(); i++) {
             Sequence s = running.get(i);
             boolean decoding = decoding(s);

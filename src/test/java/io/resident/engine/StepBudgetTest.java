@@ -149,7 +149,9 @@ class StepBudgetTest {
             for (int i = 0; i < calls.size(); i++) {
                 List<Segment> call = calls.get(i);
                 int tokens = call.stream().mapToInt(s -> s.tokens().length).sum();
-                assertTrue(tokens <= BUDGET, "call " + i + " holds " + tokens + " tokens, past the budget of " + BUDGET);
+                // a call where nothing decodes keeps nobody waiting: it may take a whole chunk
+                int limit = call.stream().anyMatch(this::decodes) ? BUDGET : CHUNK;
+                assertTrue(tokens <= limit, "call " + i + " holds " + tokens + " tokens, past the limit of " + limit);
                 for (Segment s : call) {
                     int r = request(s), end = s.startPosition() + s.tokens().length;
                     int generated = end - requests.get(r).promptIds().length + 1;
