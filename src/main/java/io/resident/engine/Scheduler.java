@@ -193,9 +193,10 @@ final class Scheduler implements Runnable {
         }
     }
 
+    /** Adds n of the sequence's pending tokens to the step; the segment that ends its pending tokens picks the next. */
     private static void schedule(Sequence s, int n, List<Segment> segments, List<Sequence> batch) {
         segments.add(new Segment(s.blocks.blocks(), s.cached, Arrays.copyOfRange(s.tokens, s.cached, s.cached + n),
-                s.sampler.needsLogits()));
+                false, n == s.pending() ? s.sampler.pick() : null));
         batch.add(s);
     }
 
@@ -282,6 +283,7 @@ final class Scheduler implements Runnable {
         waiting.remove(s);
         running.remove(s);
         kv.release(s.blocks);
+        s.sampler.close();
         kvStats = kv.stats();
         ended.accept(s);
         s.stream.emit(last);

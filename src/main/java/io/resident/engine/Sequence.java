@@ -4,6 +4,7 @@ import io.resident.kv.BlockTable;
 import io.resident.grammar.Constraint;
 import io.resident.tokenizer.StreamDecoder;
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
 /** One admitted request as the scheduler tracks it. Its fields are touched by the engine thread only. */
 final class Sequence {
@@ -31,13 +32,14 @@ final class Sequence {
     long firstTokenNanos;
     long lastTokenNanos;
 
+    /** @param seeds where a request without a seed draws its generator's seed */
     Sequence(int[] prompt, SamplingParams params, TokenStream stream, StreamDecoder decoder, Constraint constraint,
-            long submittedNanos) {
+            RandomGenerator seeds, long submittedNanos) {
         this.prompt = prompt;
         this.params = params;
         this.stream = stream;
         this.constraint = constraint;
-        this.sampler = new Sampler(params, prompt, constraint);
+        this.sampler = new Sampler(params, prompt, constraint, seeds);
         this.decoder = decoder;
         this.stops = new StopStrings(params.stop());
         this.submittedNanos = submittedNanos;
