@@ -14,7 +14,8 @@ import java.util.random.RandomGeneratorFactory;
 /**
  * One sequence's side of sampling, on the engine thread: it tells each step how the device picks the sequence's next
  * token ({@link Pick}: its settings, one uniform from the request's own generator, the grammar's mask, its ids on the
- * device for the penalties), then reads the choice back. Greedy decoding without penalties, alternatives or a grammar
+ * device for the penalties), then reads the choice back. The grammar's mask is asked for after the forward pass, so the
+ * mask thread's work overlaps it. Greedy decoding without penalties, alternatives or a grammar
  * needs no pick: the step's argmax summary is the choice. Log-probabilities are the model's own (log-softmax of the raw
  * logits), as OpenAI reports them.
  */
@@ -51,7 +52,7 @@ final class Sampler implements AutoCloseable {
         float uniform = params.greedy() ? 0 : random.nextFloat();
         return new Pick((float) params.temperature(), params.topK(), (float) params.topP(), (float) params.minP(),
                 (float) params.repetitionPenalty(), (float) params.presencePenalty(), (float) params.frequencyPenalty(),
-                params.topLogprobs(), uniform, constraint == null ? null : constraint.allowed(), history);
+                params.topLogprobs(), uniform, constraint == null ? null : constraint::allowed, history);
     }
 
     /** The step's choice for this sequence (its pick's, else the argmax); moves the grammar past it. */

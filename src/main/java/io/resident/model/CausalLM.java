@@ -1,6 +1,7 @@
 package io.resident.model;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * A loaded decoder-only language model with a paged KV cache: one pool per layer of {@link #blocks()} blocks of
@@ -67,11 +68,12 @@ public interface CausalLM extends AutoCloseable {
      * @param minP        keep tokens at least minP times as likely as the most likely; 0 keeps all
      * @param topLogprobs how many most likely alternatives come back with their log-probabilities
      * @param uniform     the request's draw in [0, 1) for this step (unused when greedy)
-     * @param allowed     the grammar's mask, one bit per id ({@code allowed[id >>> 6] >>> id & 1}); null for free text
+     * @param allowed     the grammar's mask, one bit per id ({@code allowed[id >>> 6] >>> id & 1}), asked for after the
+     *                    forward pass (so a mask still being computed overlaps it); null for free text
      * @param history     the sequence's ids for the penalties; null when it has none
      */
     record Pick(float temperature, int topK, float topP, float minP, float repetitionPenalty, float presencePenalty,
-            float frequencyPenalty, int topLogprobs, float uniform, long[] allowed, TokenHistory history) {
+            float frequencyPenalty, int topLogprobs, float uniform, Supplier<long[]> allowed, TokenHistory history) {
 
         boolean greedy() {
             return temperature == 0;

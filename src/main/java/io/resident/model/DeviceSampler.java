@@ -57,8 +57,8 @@ final class DeviceSampler {
             return out;
         }
         List<Pick> batch = Arrays.stream(rows).mapToObj(picks::get).toList();
-        NDArray x = rows.length == logits.getShape().get(0) ? logits
-                : logits.get(m, new NDIndex("{}", m.create(Arrays.stream(rows).asLongStream().toArray())));
+        // always a copy in m: an op on a decode graph's static logits would leave its result in the graph's manager
+        NDArray x = logits.get(m, new NDIndex("{}", m.create(Arrays.stream(rows).asLongStream().toArray())));
         NDArray logprobs = x.logSoftmax(1);
         NDArray chosen = choose(masked(penalized(x, batch, m), batch, m), batch, m);
         record(chosen, batch, m);
@@ -114,14 +114,17 @@ final class DeviceSampler {
         int words = (vocab + 63) >>> 6;
         ByteBuffer packed = ByteBuffer.allocate(batch.size() * words * 8).order(ByteOrder.LITTLE_ENDIAN);
         for (Pick p : batch) {
+            long[] bits = p.allowed() == null ? null : p.allowed().get();
             for (int w = 0; w < words; w++) {
-                packed.putLong(p.allowed() == null ? -1L : w < p.allowed().length ? p.allowed()[w] : 0L);
+                packed.putLong(bits == null ? -1L : w < bits.length ? bits[w] : 0L);
             }
         }
         packed.rewind();
         int n = batch.size();
         NDArray bytes = m.create(packed, new Shape(n, words * 8L), DataType.UINT8).toType(DataType.FLOAT32, false);
-        NDArray allowed = bytes.gather(byteOfId.broadcast(new Shape(n, vocab)), 1).div(bitOfId).floor().mod(2).gt(0);
+        NDArray byteIndex = byteOfId.broadcast(new Shape(n, vocab));
+        byteIndex.attach(m); // made from the model's array, so made in the model's manager
+        NDArray allowed = bytes.gather(byteIndex, 1).div(bitOfId).floor().mod(2).gt(0);
         return NDArrays.where(allowed, x, m.create(Float.NEGATIVE_INFINITY));
     }
 

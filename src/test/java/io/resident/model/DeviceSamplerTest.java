@@ -159,9 +159,9 @@ class DeviceSamplerTest {
         DeviceSampler sampler = new DeviceSampler(manager, vocab);
         SplittableRandom random = new SplittableRandom(9);
         List<Pick> picks = new ArrayList<>();
-        picks.add(new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 0, 0f, allowed, null));
+        picks.add(new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 0, 0f, () -> allowed, null));
         for (int i = 0; i < 2000; i++) {
-            picks.add(new Pick(2f, 0, 1f, 0f, 1f, 0f, 0f, 0, (float) random.nextDouble(), allowed, null));
+            picks.add(new Pick(2f, 0, 1f, 0f, 1f, 0f, 0f, 0, (float) random.nextDouble(), () -> allowed, null));
         }
         Picked[] picked;
         try (NDManager m = manager.newSubManager()) {
@@ -180,6 +180,24 @@ class DeviceSamplerTest {
             boolean isAllowed = Arrays.stream(ids).anyMatch(a -> a == at);
             assertTrue(isAllowed ? counts[id] > 0 : counts[id] == 0, "id " + id + " drawn " + counts[id] + " times");
         }
+    }
+
+    @Test
+    void pickingLeavesNoArrayBehindButTheHistoryBuffers() {
+        DeviceSampler sampler = new DeviceSampler(manager, VOCAB);
+        long[] allowed = {0b1011_0110L};
+        TokenHistory first = new TokenHistory(new int[] {2, 3});
+        pickWith(sampler, List.of(new Pick(0.9f, 4, 0.9f, 0.1f, 1.2f, 0.1f, 0.1f, 3, 0.4f, () -> allowed, first)));
+        int arrays = manager.getManagedArrays().size();
+        for (int i = 0; i < 5; i++) {
+            TokenHistory other = new TokenHistory(new int[] {i});
+            Pick penalized = new Pick(0.9f, 4, 0.9f, 0.1f, 1.2f, 0.1f, 0.1f, 3, 0.1f * i, () -> allowed, other);
+            Pick[] picks = {penalized, new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 2, 0f, null, first), null};
+            Picked[] picked = pickWith(sampler, Arrays.asList(picks));
+            assertTrue((allowed[0] >>> picked[0].id() & 1) == 1, "a masked id was picked: " + picked[0].id());
+            other.close();
+        }
+        assertEquals(arrays, manager.getManagedArrays().size(), "arrays left in the model's manager");
     }
 
     /** 20,000 seeded draws at these settings pass a chi-square test at 0.001 against the host's distribution. */
