@@ -2,9 +2,11 @@ package io.resident.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.resident.engine.GenerationEvent.Done;
 import io.resident.engine.GenerationEvent.Token;
+import io.resident.model.CausalLM;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +14,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,7 +22,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Output processing runs on its own thread, a step behind the engine: many replies at once still get their events
- * in order with one end, last, and a stop string still ends its reply where it appears, with nothing after it.
+ * in order with one end, last, and a stop string still ends its reply where it appears, with nothing after it, and
+ * its sequence generates at most one token past it.
  * Greedy requests with fixed lengths (ignore_eos), so each reply is the one it gives alone.
  */
 class OutputThreadTest {
@@ -73,15 +77,24 @@ class OutputThreadTest {
         List<Reply> alone = new ArrayList<>();
         List<String> stops = new ArrayList<>();
         List<Reply> together;
-        try (Engine engine = engine()) {
+        AtomicInteger picks = new AtomicInteger();
+        CausalLM counting = new ForwardingModel(test.model()) {
+            @Override
+            protected void beforeStep(List<Segment> segments) {
+                picks.addAndGet((int) segments.stream().filter(s -> s.pick() != null).count());
+            }
+        };
+        try (Engine engine = new Engine(counting, test.tokenizer(), options(), EngineMetrics.NONE)) {
             for (int i = 0; i < REQUESTS; i++) {
                 Reply reply = read(engine.submit(full(i, List.of())));
                 alone.add(reply);
                 String text = String.join("", reply.texts()) + reply.done().tail();
                 stops.add(text.substring(text.length() / 2, text.length() / 2 + 2));
             }
+            picks.set(0);
             together = all(engine, i -> full(i, List.of(stops.get(i))));
         }
+        int shown = 0;
         for (int i = 0; i < REQUESTS; i++) {
             Reply a = alone.get(i), b = together.get(i);
             String text = String.join("", a.texts()) + a.done().tail();
@@ -96,14 +109,21 @@ class OutputThreadTest {
             assertEquals(a.ids().subList(0, tokens), b.ids(), "request " + i + ": no token after the stop's");
             assertEquals(tokens, b.done().completionTokens(), "request " + i);
             assertEquals(0, b.stream().unread(), "request " + i + ": nothing after its end");
+            shown += tokens;
         }
+        // every token is one pick (top_logprobs makes greedy ones pick too): at most one past each stop was generated
+        assertTrue(picks.get() >= shown && picks.get() <= shown + REQUESTS, picks + " picks for " + shown + " tokens shown");
     }
 
     /** A reply's events as read: token ids and texts in order, then its end. */
     private record Reply(List<Integer> ids, List<String> texts, Done done, TokenStream stream) {}
 
     private static Engine engine() {
-        return test.engine(new EngineOptions(SLOTS, REQUESTS, Duration.ofMinutes(1), 16, true));
+        return test.engine(options());
+    }
+
+    private static EngineOptions options() {
+        return new EngineOptions(SLOTS, REQUESTS, Duration.ofMinutes(1), 16, true);
     }
 
     private static GenerationRequest request(int i, List<String> stop) {
@@ -112,8 +132,8 @@ class OutputThreadTest {
     }
 
     private static GenerationRequest full(int i, List<String> stop) {
-        return new GenerationRequest(prompts.get(i),
-                SamplingParams.builder().temperature(0).ignoreEos(true).maxTokens(REPLY).stop(stop).build());
+        return new GenerationRequest(prompts.get(i), SamplingParams.builder().temperature(0).ignoreEos(true).maxTokens(REPLY)
+                .stop(stop).topLogprobs(1).build());
     }
 
     /** Every request submitted at once, each read on its own virtual thread. */
