@@ -7,6 +7,7 @@ import io.resident.grammar.TokenTrie;
 import io.resident.model.CausalLM;
 import io.resident.tokenizer.Tokenizer;
 import java.time.Duration;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -89,6 +90,8 @@ public final class Engine implements AutoCloseable {
     private State state = State.RUNNING;
     private Throwable failure;
     private TokenTrie tokenTrie;
+    /** The engine's generator, which seeds the generator of every request without a seed (thread-safe). */
+    private final Random seeds = new Random();
 
     /** Starts the engine thread. The model and tokenizer stay the caller's to close, after this engine. */
     public Engine(CausalLM model, Tokenizer tokenizer, EngineOptions options, EngineMetrics metrics) {
@@ -126,7 +129,7 @@ public final class Engine implements AutoCloseable {
         Constraint constraint = request.params().grammar() == null ? null
                 : new Constraint(request.params().grammar(), tokenTrie());
         Sequence sequence = new Sequence(prompt, request.params(), new TokenStream(scheduler::wake),
-                tokenizer.streamDecoder(), constraint, submitted);
+                tokenizer.streamDecoder(), constraint, seeds, submitted);
         synchronized (lifecycle) {
             if (state != State.RUNNING) {
                 slots.release();

@@ -12,6 +12,7 @@ import java.util.List;
  * @param temperature       0 picks the most likely token (greedy); above 0 divides the logits before sampling
  * @param topK              keep the k most likely tokens; 0 keeps all
  * @param topP              keep the smallest set of most likely tokens whose probability reaches p; 1 keeps all
+ * @param minP              keep tokens at least minP times as likely as the most likely one; 0 keeps all
  * @param repetitionPenalty HF semantics over prompt and generated ids: positive logits divided, negative
  *                          multiplied; 1 is off
  * @param presencePenalty   OpenAI semantics, subtracted once from the logit of every id generated so far
@@ -28,6 +29,7 @@ public record SamplingParams(
         double temperature,
         int topK,
         double topP,
+        double minP,
         double repetitionPenalty,
         double presencePenalty,
         double frequencyPenalty,
@@ -48,6 +50,7 @@ public record SamplingParams(
         require(temperature >= 0 && temperature <= 2, "temperature must be in [0, 2], was " + temperature);
         require(topK >= 0, "top_k must be >= 0, was " + topK);
         require(topP > 0 && topP <= 1, "top_p must be in (0, 1], was " + topP);
+        require(minP >= 0 && minP <= 1, "min_p must be in [0, 1], was " + minP);
         require(Double.isFinite(repetitionPenalty) && repetitionPenalty > 0,
                 "repetition_penalty must be > 0, was " + repetitionPenalty);
         require(presencePenalty >= -2 && presencePenalty <= 2, "presence_penalty must be in [-2, 2], was " + presencePenalty);
@@ -93,7 +96,7 @@ public record SamplingParams(
 
     /** These settings with the output held to {@code grammar} (null: free text). */
     public SamplingParams withGrammar(Grammar grammar) {
-        return new SamplingParams(temperature, topK, topP, repetitionPenalty, presencePenalty, frequencyPenalty, seed,
+        return new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty, seed,
                 maxTokens, stop, topLogprobs, ignoreEos, grammar);
     }
 
@@ -112,6 +115,7 @@ public record SamplingParams(
         private double temperature = 1;
         private int topK;
         private double topP = 1;
+        private double minP;
         private double repetitionPenalty = 1;
         private double presencePenalty;
         private double frequencyPenalty;
@@ -136,6 +140,11 @@ public record SamplingParams(
 
         public Builder topP(double topP) {
             this.topP = topP;
+            return this;
+        }
+
+        public Builder minP(double minP) {
+            this.minP = minP;
             return this;
         }
 
@@ -185,7 +194,7 @@ public record SamplingParams(
         }
 
         public SamplingParams build() {
-            return new SamplingParams(temperature, topK, topP, repetitionPenalty, presencePenalty, frequencyPenalty,
+            return new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, presencePenalty, frequencyPenalty,
                     seed, maxTokens, stop, topLogprobs, ignoreEos, grammar);
         }
     }

@@ -1,8 +1,5 @@
 package io.resident.engine;
 
-import io.resident.engine.GenerationEvent.Done;
-import io.resident.engine.GenerationEvent.Error;
-import io.resident.engine.GenerationEvent.Token;
 import io.resident.kv.KvCacheManager;
 import io.resident.model.CausalLM;
 import io.resident.model.CausalLM.Scores;
@@ -24,15 +21,16 @@ import org.jboss.logging.Logger;
 
 /**
  * The engine thread's loop, the only code that calls the model and the KV-cache manager. Each step: take newly
- * admitted sequences, drop cancelled ones, then one {@link CausalLM#step} call of at most {@code maxStepTokens}
- * tokens while any sequence decodes (else one {@code prefillChunk}): one decode token for every running sequence
- * first, then in what is left (and at most {@code prefillChunk})
- * chunks of the sequences still prefilling (oldest first, then waiting ones as blocks allow, their cached prefix
- * skipped), then sampling and stop checks (a constrained output
- * also ends where its grammar does). When a running sequence needs a block and none is left, the newest running
- * sequence is preempted: its blocks go back and it waits to be recomputed (prompt and generated tokens, as one
- * prompt). A sequence's blocks are free again the step it ends. An
- * exception inside a step fails that step's sequences only. Idle, the thread blocks on its inbox.
+ * admitted sequences, drop cancelled and stopped ones, then one {@link CausalLM#step} call of at most
+ * {@code maxStepTokens} tokens while any sequence decodes (else one {@code prefillChunk}): one decode token for every
+ * running sequence first, then in what is left (and at most {@code prefillChunk}) chunks of the sequences still
+ * prefilling (oldest first, then waiting ones as blocks allow, their cached prefix skipped), then sampling on the
+ * device and the token-level ends (a stop id, max tokens, the context end, a closed grammar). Detokenization, stop
+ * strings and events run on the {@link OutputProcessor}'s thread during the next step; a sequence it stopped ends by
+ * the step after next. When a running sequence needs a block and none is left, the newest running sequence is
+ * preempted: its blocks go back and it waits to be recomputed (prompt and generated tokens, as one prompt). A
+ * sequence's blocks are free again the step it ends. An exception inside a step fails that step's sequences only.
+ * Idle, the thread blocks on its inbox.
  */
 final class Scheduler implements Runnable {
 
@@ -49,6 +47,7 @@ final class Scheduler implements Runnable {
     private final EngineMetrics metrics;
     private final Consumer<Sequence> ended;
     private final Consumer<Throwable> died;
+    private final OutputProcessor output;
     private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     /** Sequences without blocks: newly admitted, or preempted (at the front), in the order they get blocks. */
     private final Deque<Sequence> waiting = new ArrayDeque<>();
@@ -75,6 +74,7 @@ final class Scheduler implements Runnable {
         this.metrics = metrics;
         this.ended = ended;
         this.died = died;
+        this.output = new OutputProcessor(metrics);
         this.kvStats = kv.stats();
     }
 
@@ -127,10 +127,13 @@ final class Scheduler implements Runnable {
                 if (!idle()) {
                     step();
                 }
+                output.flush();
                 kvStats = kv.stats();
             }
         } catch (Throwable t) {
             died.accept(t);
+        } finally {
+            output.close();
         }
     }
 
@@ -139,7 +142,7 @@ final class Scheduler implements Runnable {
     }
 
     private void step() {
-        dropCancelled();
+        dropEnded();
         List<Segment> segments = new ArrayList<>();
         List<Sequence> batch = new ArrayList<>();
         // decode tokens first, prompts share the rest: at least one token, since beside a prompt at most maxBatch - 1 decode;
@@ -194,7 +197,7 @@ final class Scheduler implements Runnable {
             for (Sequence s : batch) {
                 if (running.contains(s)) {
                     metrics.failed(e);
-                    end(s, new Error(e));
+                    end(s, null, e);
                 }
             }
         }
@@ -205,9 +208,10 @@ final class Scheduler implements Runnable {
         return s.pending() == 1 && s.cached >= s.prompt.length;
     }
 
+    /** Adds n of the sequence's pending tokens to the step; the segment that ends its pending tokens picks the next. */
     private static void schedule(Sequence s, int n, List<Segment> segments, List<Sequence> batch) {
         segments.add(new Segment(s.blocks.blocks(), s.cached, Arrays.copyOfRange(s.tokens, s.cached, s.cached + n),
-                s.sampler.needsLogits()));
+                false, n == s.pending() ? s.sampler.pick() : null));
         batch.add(s);
     }
 
@@ -230,72 +234,63 @@ final class Scheduler implements Runnable {
         return true;
     }
 
-    private void dropCancelled() {
+    /** Ends the sequences the output thread stopped (a stop string) or failed, and those their clients cancelled. */
+    private void dropEnded() {
         for (Sequence s : Stream.concat(waiting.stream(), running.stream()).toList()) {
-            if (s.stream.isCancelled()) {
-                finish(s, FinishReason.CANCELLED, "");
+            if (s.outputFailure != null) {
+                metrics.failed(s.outputFailure);
+                end(s, null);
+            } else if (s.stopped) {
+                end(s, FinishReason.STOP);
+            } else if (s.stream.isCancelled()) {
+                end(s, FinishReason.CANCELLED);
             }
         }
     }
 
-    /** Emits one sampled token and ends the sequence on a stop id, a stop string, max tokens or the context end. */
+    /** Hands one sampled token to the output thread and ends the sequence on a stop id, max tokens or the context end. */
     private void accept(Sequence s, Sampler.Choice choice) {
         long now = System.nanoTime();
         s.generated++;
         if (s.generated == 1) {
-            s.firstTokenNanos = now;
             metrics.firstToken(Duration.ofNanos(now - s.submittedNanos));
         } else {
             metrics.interToken(Duration.ofNanos(now - s.lastTokenNanos));
         }
         s.lastTokenNanos = now;
         s.append(choice.id());
-        if (!s.params.ignoreEos() && stopIds.contains(choice.id())) {
-            finish(s, FinishReason.STOP, heldText(s));
-            return;
-        }
-        String text = s.stops.push(s.decoder.push(choice.id()));
+        boolean stopId = !s.params.ignoreEos() && stopIds.contains(choice.id());
         boolean closed = s.constraint != null && s.constraint.finished();
         boolean atLimit = s.generated >= s.params.maxTokens() || s.length >= maxContext;
-        if ((atLimit || closed) && !s.stops.stopped()) {
-            text += heldText(s);
-        }
-        s.stream.emit(new Token(choice.id(), text, choice.logprob(), choice.top()));
-        if (s.stops.stopped() || closed) {
-            finish(s, FinishReason.STOP, "");
+        output.token(s, choice, now, stopId, atLimit || closed);
+        if (stopId || closed) {
+            end(s, FinishReason.STOP);
         } else if (atLimit) {
-            finish(s, FinishReason.LENGTH, "");
+            end(s, FinishReason.LENGTH);
         }
     }
 
-    /** The text still held back at the end of a reply: the decoder's unfinished bytes and any unfinished stop prefix. */
-    private static String heldText(Sequence s) {
-        String text = s.stops.push(s.decoder.flush());
-        return s.stops.stopped() ? text : text + s.stops.flush();
+    /**
+     * Frees the blocks and the permit, then hands the end to the output thread, so a caller that saw the end finds
+     * them free.
+     *
+     * @param reason why it ended; null for a failure (the output thread's own, or {@code failure})
+     */
+    private void end(Sequence s, FinishReason reason) {
+        end(s, reason, null);
     }
 
-    private void finish(Sequence s, FinishReason reason, String tail) {
-        long now = System.nanoTime();
-        double decodeSeconds = (s.lastTokenNanos - s.firstTokenNanos) / 1e9;
-        metrics.finished(reason, Duration.ofNanos(now - s.submittedNanos));
-        end(s, new Done(
-                reason,
-                tail,
-                s.prompt.length,
-                Math.max(0, s.cachedPromptTokens),
-                s.generated,
-                s.generated == 0 ? Duration.ZERO : Duration.ofNanos(s.firstTokenNanos - s.submittedNanos),
-                Duration.ofNanos(now - s.submittedNanos),
-                s.generated < 2 ? 0 : (s.generated - 1) / decodeSeconds));
-    }
-
-    /** Frees the blocks and the permit before the last event, so a caller that saw the end finds them free. */
-    private void end(Sequence s, GenerationEvent last) {
+    private void end(Sequence s, FinishReason reason, Throwable failure) {
         waiting.remove(s);
         running.remove(s);
         kv.release(s.blocks);
+        s.sampler.close();
         kvStats = kv.stats();
         ended.accept(s);
-        s.stream.emit(last);
+        if (failure != null) {
+            output.fail(s, failure);
+        } else {
+            output.end(s, reason, System.nanoTime());
+        }
     }
 }

@@ -4,8 +4,13 @@ import io.resident.kv.BlockTable;
 import io.resident.grammar.Constraint;
 import io.resident.tokenizer.StreamDecoder;
 import java.util.Arrays;
+import java.util.random.RandomGenerator;
 
-/** One admitted request as the scheduler tracks it. Its fields are touched by the engine thread only. */
+/**
+ * One admitted request as the scheduler tracks it. Its fields are the engine thread's, except the decoder, the stop
+ * strings and the output counts, which are the output thread's, and the two marks the output thread leaves for the
+ * engine.
+ */
 final class Sequence {
 
     final int[] prompt;
@@ -28,16 +33,24 @@ final class Sequence {
     /** Prompt tokens whose keys and values came from the prefix cache when it was first admitted; -1 before. */
     int cachedPromptTokens = -1;
     int generated;
-    long firstTokenNanos;
     long lastTokenNanos;
+    /** Set by the output thread when a stop string appeared: the engine ends the sequence at its next step. */
+    volatile boolean stopped;
+    /** Set by the output thread when processing its output failed: the engine ends it with an Error. */
+    volatile RuntimeException outputFailure;
+    /** Tokens the output thread counted (those after a stop string are not) and when the first and last were chosen. */
+    int outputTokens;
+    long outputFirstNanos;
+    long outputLastNanos;
 
+    /** @param seeds where a request without a seed draws its generator's seed */
     Sequence(int[] prompt, SamplingParams params, TokenStream stream, StreamDecoder decoder, Constraint constraint,
-            long submittedNanos) {
+            RandomGenerator seeds, long submittedNanos) {
         this.prompt = prompt;
         this.params = params;
         this.stream = stream;
         this.constraint = constraint;
-        this.sampler = new Sampler(params, prompt, constraint);
+        this.sampler = new Sampler(params, prompt, constraint, seeds);
         this.decoder = decoder;
         this.stops = new StopStrings(params.stop());
         this.submittedNanos = submittedNanos;

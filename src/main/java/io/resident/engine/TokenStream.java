@@ -74,6 +74,11 @@ public final class TokenStream {
         }
     }
 
+    /** Events emitted and not read yet. */
+    int unread() {
+        return events.size();
+    }
+
     void emit(GenerationEvent event) {
         events.add(event);
     }

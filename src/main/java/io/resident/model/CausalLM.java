@@ -1,6 +1,7 @@
 package io.resident.model;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * A loaded decoder-only language model with a paged KV cache: one pool per layer of {@link #blocks()} blocks of
@@ -46,16 +47,47 @@ public interface CausalLM extends AutoCloseable {
      *
      * @param blocks     the sequence's block table: position p is row blocks[p / blockSize] * blockSize + p % blockSize
      *                   of each layer's pool; it covers at least startPosition + tokens.length positions
-     * @param fullLogits whether the step copies this segment's whole logits row to the host (sampling, penalties,
-     *                   alternatives need it; greedy decoding does not)
+     * @param fullLogits whether the step copies this segment's whole logits row to the host (for checks against a
+     *                   reference; the engine never asks for it)
+     * @param pick       how the step picks this segment's next token on the device; null where the greedy summary is
+     *                   enough (or the segment is a prefill chunk that is not the prompt's last)
      */
-    record Segment(int[] blocks, int startPosition, int[] tokens, boolean fullLogits) {
+    record Segment(int[] blocks, int startPosition, int[] tokens, boolean fullLogits, Pick pick) {
+
+        public Segment(int[] blocks, int startPosition, int[] tokens, boolean fullLogits) {
+            this(blocks, startPosition, tokens, fullLogits, null);
+        }
 
         /** A segment whose whole logits row comes back. */
         public Segment(int[] blocks, int startPosition, int[] tokens) {
-            this(blocks, startPosition, tokens, true);
+            this(blocks, startPosition, tokens, true, null);
         }
     }
+
+    /**
+     * One segment's next-token choice, made on the device for the whole batch in one pass: penalties (over the
+     * history's ids on the device), the grammar's mask, then greedy argmax (temperature 0), or temperature, top-k,
+     * top-p and min-p and a draw by inverse CDF at {@code uniform}. Log-probabilities are the raw logits' own.
+     *
+     * @param topK        keep the k most likely; 0 keeps all
+     * @param topP        keep the smallest most likely set whose probability reaches p; 1 keeps all
+     * @param minP        keep tokens at least minP times as likely as the most likely; 0 keeps all
+     * @param topLogprobs how many most likely alternatives come back with their log-probabilities
+     * @param uniform     the request's draw in [0, 1) for this step (unused when greedy)
+     * @param allowed     the grammar's mask, one bit per id ({@code allowed[id >>> 6] >>> id & 1}), asked for after the
+     *                    forward pass (so a mask still being computed overlaps it); null for free text
+     * @param history     the sequence's ids for the penalties; null when it has none
+     */
+    record Pick(float temperature, int topK, float topP, float minP, float repetitionPenalty, float presencePenalty,
+            float frequencyPenalty, int topLogprobs, float uniform, Supplier<long[]> allowed, TokenHistory history) {
+
+        boolean greedy() {
+            return temperature == 0;
+        }
+    }
+
+    /** The token a {@link Pick} chose, its log-probability and the most likely alternatives, most likely first. */
+    record Picked(int id, float logprob, int[] topIds, float[] topLogprobs) {}
 
     /**
      * A segment's next-token scores.
@@ -64,8 +96,13 @@ public interface CausalLM extends AutoCloseable {
      * @param maxLogit  its logit
      * @param logSumExp log of the sum of exp(logit) over the vocabulary: logit - logSumExp is a log-probability
      * @param logits    the whole float32 row, or null when the segment did not ask for it
+     * @param picked    the device's choice when the segment had a {@link Pick}, else null
      */
-    record Scores(int argmax, float maxLogit, double logSumExp, float[] logits) {
+    record Scores(int argmax, float maxLogit, double logSumExp, float[] logits, Picked picked) {
+
+        public Scores(int argmax, float maxLogit, double logSumExp, float[] logits) {
+            this(argmax, maxLogit, logSumExp, logits, null);
+        }
 
         /** The scores of a logits row computed on the host. */
         public static Scores of(float[] logits) {

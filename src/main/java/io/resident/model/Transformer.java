@@ -64,6 +64,7 @@ final class Transformer implements CausalLM {
     /** The largest decode batch replayed as a graph; larger ones run eagerly. */
     private static final int MAX_GRAPH_BATCH = 256;
     private DecodeGraphs graphs;
+    private final DeviceSampler sampler;
     private static final NDIndex FIRST_COLUMN = new NDIndex(":, 0"), SECOND_COLUMN = new NDIndex(":, 1"),
             THIRD_COLUMN = new NDIndex(":, 2"), AFTER_FIRST_COLUMN = new NDIndex(":, 1:");
 
@@ -92,6 +93,7 @@ final class Transformer implements CausalLM {
         keys = new NDArray[config.layers()];
         values = new NDArray[config.layers()];
         allocatePools(blocks);
+        sampler = new DeviceSampler(manager, config.vocabSize());
         boolean graphsOn = fused && !"false".equalsIgnoreCase(System.getenv("RESIDENT_CUDA_GRAPHS"));
         graphs = graphsOn ? new DecodeGraphs(manager, manager.getDevice().getDeviceId(), Math.min(blocks, MAX_GRAPH_BATCH), this::decodeForward) : null;
     }
@@ -431,10 +433,14 @@ final class Transformer implements CausalLM {
         return NDArrays.concat(new NDList(argmax, max, logSumExp), 1);
     }
 
-    /** The batch's scores from the summary in one copy to the host, and whole logits rows where asked. */
-    private static List<Scores> scores(NDManager m, NDArray summaries, NDArray logits, List<Segment> batch) {
+    /**
+     * The batch's scores from the summary in one copy to the host, the device sampler's picks where asked, and whole
+     * logits rows where asked.
+     */
+    private List<Scores> scores(NDManager m, NDArray summaries, NDArray logits, List<Segment> batch) {
         int b = batch.size();
         float[] summary = summaries.toFloatArray();
+        Picked[] picked = sampler.pick(logits, batch.stream().map(Segment::pick).toList(), m);
         long[] full = IntStream.range(0, b).filter(i -> batch.get(i).fullLogits()).mapToLong(i -> i).toArray();
         float[] rows = full.length == 0 ? new float[0]
                 : (full.length == logits.getShape().get(0) ? logits : logits.get(m, new NDIndex("{}", m.create(full)))).toFloatArray();
@@ -442,7 +448,7 @@ final class Transformer implements CausalLM {
         List<Scores> out = new ArrayList<>(b);
         for (int i = 0, row = 0; i < b; i++) {
             float[] values = batch.get(i).fullLogits() ? Arrays.copyOfRange(rows, row * vocab, ++row * vocab) : null;
-            out.add(new Scores((int) summary[3 * i], summary[3 * i + 1], summary[3 * i + 2], values));
+            out.add(new Scores((int) summary[3 * i], summary[3 * i + 1], summary[3 * i + 2], values, picked[i]));
         }
         return out;
     }

@@ -82,8 +82,8 @@ class ContinuousBatchingTest {
             int[] prompt = random.ints(lengths[i], 3, config.vocabSize()).toArray();
             int maxTokens = 1 + random.nextInt(Math.min(40, CONTEXT - prompt.length));
             SamplingParams params = i % 4 == 3
-                    ? SamplingParams.builder().temperature(0.9).topK(40).topP(0.95).repetitionPenalty(1.1)
-                            .frequencyPenalty(0.5).seed((long) i).maxTokens(maxTokens).build()
+                    ? SamplingParams.builder().temperature(0.9).topK(40).topP(0.95).minP(0.02).repetitionPenalty(1.1)
+                            .frequencyPenalty(0.5).presencePenalty(0.3).topLogprobs(3).seed((long) i).maxTokens(maxTokens).build()
                     : SamplingParams.greedy(maxTokens);
             requests.add(new GenerationRequest(prompt, params));
         }
@@ -115,6 +115,8 @@ class ContinuousBatchingTest {
         for (int i = 0; i < alone.tokens().size(); i++) {
             Token a = alone.tokens().get(i), b = together.tokens().get(i);
             assertEquals(a.logprob(), b.logprob(), 1e-4, what + " logprob " + i);
+            assertEquals(a.top().stream().map(GenerationEvent.Alternative::id).toList(),
+                    b.top().stream().map(GenerationEvent.Alternative::id).toList(), what + " alternatives " + i);
         }
     }
 

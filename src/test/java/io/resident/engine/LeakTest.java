@@ -119,7 +119,8 @@ class LeakTest {
         int[] prompt = random.nextBoolean() ? own : IntStream.concat(
                 Arrays.stream(PREFIXES[random.nextInt(PREFIXES.length)]), Arrays.stream(own)).limit(CONTEXT - 17).toArray();
         SamplingParams params = random.nextBoolean() ? SamplingParams.greedy(1 + random.nextInt(16))
-                : SamplingParams.builder().temperature(0.8).topP(0.9).seed(random.nextLong()).maxTokens(1 + random.nextInt(16)).build();
+                : SamplingParams.builder().temperature(0.8).topP(0.9).repetitionPenalty(1.1).presencePenalty(0.2)
+                        .seed(random.nextLong()).maxTokens(1 + random.nextInt(16)).build();
         GenerationRequest request = new GenerationRequest(prompt, params);
         Ending ending = Ending.values()[random.nextInt(Ending.values().length)];
         int readFirst = random.nextInt(6);

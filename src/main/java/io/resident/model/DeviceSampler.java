@@ -1,0 +1,224 @@
+package io.resident.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.resident.model.CausalLM.Pick;
+import io.resident.model.CausalLM.Picked;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
+
+/**
+ * Picks the next tokens of a step's segments on the device, the whole batch in one pass over its float32 logits, in
+ * HF's order: repetition, presence and frequency penalties (over each sequence's ids held on the device), the
+ * grammar's mask, then greedy argmax, or temperature, top-k, top-p and min-p and a draw by inverse CDF at each
+ * request's own uniform (sorted, cumulated, counted), so a seeded request picks alike alone or batched. Only the
+ * chosen ids, their log-probabilities and the asked-for alternatives come to the host, in one copy. Engine thread only.
+ */
+final class DeviceSampler {
+
+    private static final NDIndex LAST_COLUMN = new NDIndex(":, -1:"), FIRST_COLUMN = new NDIndex(":, :1");
+
+    private final NDManager manager;
+    private final int vocab;
+    /** Per history row: counts of its generated ids, and 1 at its prompt's ids; row 0 stays zero (no history). */
+    private NDArray generated, inPrompt;
+    /** Flat views of the same two buffers, for writes at (row, id). */
+    private NDArray generatedFlat, inPromptFlat;
+    private int capacity;
+    private final Deque<Integer> freeRows = new ArrayDeque<>();
+    /** Per id: the byte of a packed mask that holds its bit, and that bit's value; made at the first mask. */
+    private NDArray byteOfId, bitOfId;
+
+    /** @param manager the model's, which holds the history buffers */
+    DeviceSampler(NDManager manager, int vocab) {
+        this.manager = manager;
+        this.vocab = vocab;
+    }
+
+    /**
+     * The choice of every row of {@code logits} [rows, vocab] whose pick is not null (the others' entries are null).
+     */
+    Picked[] pick(NDArray logits, List<Pick> picks, NDManager m) {
+        int[] rows = IntStream.range(0, picks.size()).filter(i -> picks.get(i) != null).toArray();
+        Picked[] out = new Picked[picks.size()];
+        if (rows.length == 0) {
+            return out;
+        }
+        List<Pick> batch = Arrays.stream(rows).mapToObj(picks::get).toList();
+        // always a copy in m: an op on a decode graph's static logits would leave its result in the graph's manager
+        NDArray x = logits.get(m, new NDIndex("{}", m.create(Arrays.stream(rows).asLongStream().toArray())));
+        NDArray logprobs = x.logSoftmax(1);
+        NDArray chosen = choose(masked(penalized(x, batch, m), batch, m), batch, m);
+        record(chosen, batch, m);
+        int k = batch.stream().mapToInt(Pick::topLogprobs).max().orElse(0);
+        NDList parts = new NDList(chosen.toType(DataType.FLOAT32, false), logprobs.gather(chosen, 1)); // ids < 2^24 are exact
+        if (k > 0) {
+            NDList top = logprobs.topK(k, 1, true, true);
+            parts.add(top.get(1).toType(DataType.FLOAT32, false));
+            parts.add(top.get(0));
+        }
+        float[] host = NDArrays.concat(parts, 1).toFloatArray();
+        int width = 2 + 2 * k;
+        for (int i = 0; i < rows.length; i++) {
+            int at = i * width, asked = batch.get(i).topLogprobs();
+            int[] topIds = new int[asked];
+            float[] topLogprobs = new float[asked];
+            for (int j = 0; j < asked; j++) {
+                topIds[j] = (int) host[at + 2 + j];
+                topLogprobs[j] = host[at + 2 + k + j];
+            }
+            out[rows[i]] = new Picked((int) host[at], host[at + 1], topIds, topLogprobs);
+        }
+        return out;
+    }
+
+    /** HF's repetition penalty over prompt and generated ids, then OpenAI's frequency and presence penalties. */
+    NDArray penalized(NDArray x, List<Pick> batch, NDManager m) {
+        if (batch.stream().allMatch(p -> p.history() == null)) {
+            return x;
+        }
+        NDArray index = m.create(batch.stream().mapToLong(p -> p.history() == null ? 0 : rowOf(p.history(), m)).toArray());
+        NDArray counts = generated.get(m, new NDIndex("{}", index));
+        NDArray seen = inPrompt.get(m, new NDIndex("{}", index)).add(counts).gt(0);
+        NDArray penalty = column(batch, Pick::repetitionPenalty, m);
+        NDArray repeated = NDArrays.where(seen, NDArrays.where(x.lt(0), x.mul(penalty), x.div(penalty)), x);
+        return repeated.sub(counts.mul(column(batch, Pick::frequencyPenalty, m)))
+                .sub(counts.gt(0).toType(DataType.FLOAT32, false).mul(column(batch, Pick::presencePenalty, m)));
+    }
+
+    /** -inf at every id a row's grammar does not allow; its mask is uploaded packed, a bit an id, and unpacked here. */
+    private NDArray masked(NDArray x, List<Pick> batch, NDManager m) {
+        if (batch.stream().allMatch(p -> p.allowed() == null)) {
+            return x;
+        }
+        if (byteOfId == null) {
+            float[] bits = new float[vocab];
+            for (int id = 0; id < vocab; id++) {
+                bits[id] = 1 << (id & 7);
+            }
+            byteOfId = manager.create(LongStream.range(0, vocab).map(id -> id >>> 3).toArray());
+            bitOfId = manager.create(bits);
+        }
+        int words = (vocab + 63) >>> 6;
+        ByteBuffer packed = ByteBuffer.allocate(batch.size() * words * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (Pick p : batch) {
+            long[] bits = p.allowed() == null ? null : p.allowed().get();
+            for (int w = 0; w < words; w++) {
+                packed.putLong(bits == null ? -1L : w < bits.length ? bits[w] : 0L);
+            }
+        }
+        packed.rewind();
+        int n = batch.size();
+        NDArray bytes = m.create(packed, new Shape(n, words * 8L), DataType.UINT8).toType(DataType.FLOAT32, false);
+        NDArray byteIndex = byteOfId.broadcast(new Shape(n, vocab));
+        byteIndex.attach(m); // made from the model's array, so made in the model's manager
+        NDArray allowed = bytes.gather(byteIndex, 1).div(bitOfId).floor().mod(2).gt(0);
+        return NDArrays.where(allowed, x, m.create(Float.NEGATIVE_INFINITY));
+    }
+
+    /** Each row's id [n, 1]: the argmax when greedy, else a draw from what temperature, top-k, top-p and min-p keep. */
+    private NDArray choose(NDArray x, List<Pick> batch, NDManager m) {
+        int n = batch.size();
+        NDArray argmax = x.argMax(1).reshape(n, 1);
+        if (batch.stream().allMatch(Pick::greedy)) {
+            return argmax;
+        }
+        NDArray scaled = x.div(column(batch, p -> p.greedy() ? 1 : p.temperature(), m));
+        NDArray order = scaled.argSort(1, false);
+        NDArray sorted = scaled.gather(order, 1);
+        NDArray keepK = m.arange(0, vocab, 1, DataType.FLOAT32).reshape(1, vocab).lt(column(batch, p -> p.topK() == 0 ? vocab : p.topK(), m));
+        NDArray probs = NDArrays.where(keepK, sorted, m.create(Float.NEGATIVE_INFINITY)).softmax(1);
+        // top-p keeps while the probability before a token is under p; p = 1 keeps all, whatever the rounding
+        NDArray before = probs.cumSum(1).sub(probs);
+        NDArray keep = keepK.logicalAnd(before.lt(column(batch, p -> p.topP() >= 1 ? Double.POSITIVE_INFINITY : p.topP(), m)))
+                .logicalAnd(probs.gte(probs.get(FIRST_COLUMN).mul(column(batch, Pick::minP, m))))
+                .logicalAnd(probs.gt(0));
+        // every cut keeps a prefix of the sorted row, so the draw's index is how many cumulated weights fall below it
+        NDArray cdf = probs.mul(keep.toType(DataType.FLOAT32, false)).cumSum(1);
+        NDArray below = cdf.lt(cdf.get(LAST_COLUMN).mul(column(batch, Pick::uniform, m)));
+        NDArray index = below.toType(DataType.INT64, false).sum(new int[] {1}, true)
+                .minimum(keep.toType(DataType.INT64, false).sum(new int[] {1}, true).sub(1));
+        NDArray drawn = order.gather(index, 1);
+        return NDArrays.where(column(batch, p -> p.greedy() ? 1 : 0, m).gt(0), argmax, drawn);
+    }
+
+    /** Counts each chosen id in its sequence's history. */
+    private void record(NDArray chosen, List<Pick> batch, NDManager m) {
+        long[] rows = IntStream.range(0, batch.size()).filter(i -> batch.get(i).history() != null).asLongStream().toArray();
+        if (rows.length == 0) {
+            return;
+        }
+        long[] base = Arrays.stream(rows).map(i -> (long) batch.get((int) i).history().row * vocab).toArray();
+        NDArray at = m.create(base).add(chosen.reshape(-1).get(m, new NDIndex("{}", m.create(rows))));
+        NDIndex index = new NDIndex("{}", at);
+        generatedFlat.set(index, generatedFlat.get(m, index).add(1));
+    }
+
+    /** The history's row, taken at its first pick: zero counts, its prompt's ids marked. */
+    private int rowOf(TokenHistory history, NDManager m) {
+        if (history.row < 0) {
+            if (freeRows.isEmpty()) {
+                grow();
+            }
+            history.row = freeRows.pop();
+            history.owner = this;
+            // values made in m: a scalar written here would stay in the model's manager
+            NDArray zeros = m.zeros(new Shape(vocab));
+            generated.set(new NDIndex(history.row), zeros);
+            inPrompt.set(new NDIndex(history.row), zeros);
+            if (history.prompt.length > 0) {
+                long base = (long) history.row * vocab;
+                NDArray at = m.create(Arrays.stream(history.prompt).asLongStream().map(id -> base + id).toArray());
+                inPromptFlat.set(new NDIndex("{}", at), m.ones(new Shape(history.prompt.length)));
+            }
+        }
+        return history.row;
+    }
+
+    /** Doubles the buffers' rows (keeping theirs); row 0 is never handed out. */
+    private void grow() {
+        int rows = Math.max(4, 2 * capacity);
+        NDArray nextGenerated = manager.zeros(new Shape(rows, vocab));
+        NDArray nextInPrompt = manager.zeros(new Shape(rows, vocab));
+        if (capacity > 0) {
+            nextGenerated.set(new NDIndex("0:{}", capacity), generated);
+            nextInPrompt.set(new NDIndex("0:{}", capacity), inPrompt);
+            new NDList(generated, inPrompt, generatedFlat, inPromptFlat).close();
+        }
+        generated = nextGenerated;
+        inPrompt = nextInPrompt;
+        generatedFlat = generated.reshape(-1);
+        inPromptFlat = inPrompt.reshape(-1);
+        for (int row = Math.max(1, capacity); row < rows; row++) {
+            freeRows.add(row);
+        }
+        capacity = rows;
+    }
+
+    /** A history's rows are free again (its sequence ended). */
+    void release(TokenHistory history) {
+        freeRows.push(history.row);
+        history.row = -1;
+    }
+
+    /** One value per row as a column [n, 1] in float32. */
+    private static NDArray column(List<Pick> batch, ToDoubleFunction<Pick> value, NDManager m) {
+        float[] values = new float[batch.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) value.applyAsDouble(batch.get(i));
+        }
+        return m.create(values, new Shape(values.length, 1));
+    }
+}
