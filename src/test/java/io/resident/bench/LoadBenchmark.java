@@ -105,7 +105,9 @@ public final class LoadBenchmark {
 
     public static void main(String[] args) throws Exception {
         Options options = Options.parse(args);
-        Map<String, Object> report = new LoadBenchmark(options).run();
+        LoadBenchmark benchmark = new LoadBenchmark(options);
+        benchmark.awaitReady();
+        Map<String, Object> report = benchmark.run();
         if (options.json() != null) {
             Files.writeString(options.json(), JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));
         }
@@ -114,7 +116,6 @@ public final class LoadBenchmark {
 
     /** The whole sweep: settings, the served model's card and one summary per concurrency. */
     Map<String, Object> run() throws Exception {
-        awaitReady();
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("label", options.label());
         report.put("date", java.time.Instant.now().toString());
@@ -258,7 +259,8 @@ public final class LoadBenchmark {
         return best;
     }
 
-    private void awaitReady() throws InterruptedException {
+    /** Polls the readiness probe, which answers 200 once the model is loaded and warm. */
+    void awaitReady() throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(options.readyTimeoutS()).toNanos();
         String last = "no answer";
         while (System.nanoTime() < deadline) {
