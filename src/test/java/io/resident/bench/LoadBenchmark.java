@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -92,10 +92,13 @@ public final class LoadBenchmark {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Tokens of each warm-up reply: enough to run the level's decode batch (and capture its graph) once. */
     private static final int WARMUP_TOKENS = 8;
-    /** Tries at a prompt of the exact length; the first tells the chat template's share, the second usually lands. */
-    private static final int PROMPT_TRIES = 6;
+    /** Tries at a prompt of the exact length after the first; the first usually lands. */
+    private static final int PROMPT_TRIES = 4;
+    /** Words that are one token each for most tokenizers; the first that is for the served one fills the prompts. */
+    private static final List<String> FILLERS = List.of(" hello", " the", " a", " x", "a", "x");
 
     private final Options options;
+    private String filler;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
@@ -235,28 +238,45 @@ public final class LoadBenchmark {
     }
 
     /**
-     * Request i's prompt: its number, then a word repeated to make the chat prompt exactly --prompt-tokens long as the
-     * service's tokenizer counts it; the closest length when no count of words gives it exactly.
+     * Request i's prompt: its number, then a filler word repeated to make the chat prompt exactly --prompt-tokens long
+     * as the service's tokenizer counts it; the closest length when no count of fillers gives it exactly.
      */
     String prompt(int index) throws IOException, InterruptedException {
         int target = options.promptTokens();
-        int words = Math.max(0, target - 8);
-        String best = null;
+        String head = index + ":";
+        int bare = count(head);
+        if (filler == null) {
+            filler = FILLERS.stream().filter(f -> count(head + f.repeat(10)) == bare + 10).findFirst().orElse(FILLERS.getFirst());
+        }
+        int fillers = Math.max(0, target - bare);
+        String best = head;
         int bestMiss = Integer.MAX_VALUE;
         for (int attempt = 0; attempt < PROMPT_TRIES; attempt++) {
-            String text = index + ": " + String.join(" ", Collections.nCopies(words, "hello"));
-            int count = JSON.readTree(post("/tokenize", JSON.writeValueAsString(Map.of("model", options.model(),
-                    "messages", List.of(Map.of("role", "user", "content", text)))))).path("count").asInt();
-            if (Math.abs(count - target) < bestMiss) {
+            String text = head + filler.repeat(fillers);
+            int miss = count(text) - target;
+            if (Math.abs(miss) < bestMiss) {
                 best = text;
-                bestMiss = Math.abs(count - target);
+                bestMiss = Math.abs(miss);
             }
-            if (count == target || words + target - count < 0) {
+            if (miss == 0 || fillers - miss < 0) {
                 break;
             }
-            words += target - count;
+            fillers -= miss;
         }
         return best;
+    }
+
+    /** The chat prompt's tokens for one user message, by the service's POST /tokenize. */
+    private int count(String message) {
+        try {
+            return JSON.readTree(post("/tokenize", JSON.writeValueAsString(Map.of("model", options.model(),
+                    "messages", List.of(Map.of("role", "user", "content", message)))))).path("count").asInt();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while tokenizing", e);
+        }
     }
 
     /** Polls the readiness probe, which answers 200 once the model is loaded and warm. */
