@@ -28,22 +28,22 @@ def series(resident_path, transformers_path):
     }
 
 
-def nice_top(value):
-    """The smallest of 1, 2, 2.5, 5 x 10^k at or above value."""
-    if value <= 0:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= value)
+def axis(value):
+    """A round step (1, 2 or 5 x 10^k) giving at most 5 intervals up to value, and the top it reaches."""
+    raw = max(value, 1e-9) / 5
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return step, step * math.ceil(value / step)
 
 
 def panel(x0, title, data, concurrencies):
-    top = nice_top(max(v for points in data.values() for _, v in points) * 1.05)
+    step, top = axis(max(v for points in data.values() for _, v in points) * 1.05)
     xs = {c: x0 + (i + 0.5) * PANEL_W / len(concurrencies) for i, c in enumerate(concurrencies)}
     y = lambda v: MARGIN_T + PANEL_H * (1 - v / top)
     out = [f'<text x="{x0 + PANEL_W / 2}" y="{MARGIN_T - 12}" text-anchor="middle" font-weight="bold">{escape(title)}</text>',
            f'<rect x="{x0}" y="{MARGIN_T}" width="{PANEL_W}" height="{PANEL_H}" fill="none" stroke="#888"/>']
-    for i in range(5):
-        v = top * i / 4
+    for i in range(round(top / step) + 1):
+        v = step * i
         out.append(f'<line x1="{x0}" x2="{x0 + PANEL_W}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>')
         out.append(f'<text x="{x0 - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
     for c, x in xs.items():
