@@ -47,7 +47,7 @@ import java.util.stream.Stream;
  * (every reply exactly that long), --temperature 0 (greedy), --top-p 1, --rate inf (requests/s, Poisson arrivals; inf
  * sends them all at once), --seed 0 (arrivals), --warmup true (one untimed round of short replies per level),
  * --ready-timeout 600 (seconds to wait for the service's readiness), --label resident, --json FILE.
- * Every prompt starts with its request's number, so no two share a prefix-cache block.
+ * Every prompt starts with the run's start time and its request's number, so no two share a prefix-cache block.
  */
 public final class LoadBenchmark {
 
@@ -99,6 +99,10 @@ public final class LoadBenchmark {
 
     private final Options options;
     private String filler;
+    /** Prompts made so far: each prompt's number, so that no two of a run share a prefix-cache block. */
+    private int prompted;
+    /** Starts every prompt, so that no two runs against one service share one either. */
+    private final String runTag = Long.toString(System.currentTimeMillis(), 36);
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
@@ -147,7 +151,7 @@ public final class LoadBenchmark {
         int requests = options.rounds() * concurrency;
         List<String> prompts = new ArrayList<>();
         for (int i = 0; i < requests + (options.warmup() ? concurrency : 0); i++) {
-            prompts.add(prompt(i));
+            prompts.add(prompt(prompted++));
         }
         if (options.warmup()) {
             send(prompts.subList(requests, prompts.size()), concurrency, Double.POSITIVE_INFINITY, WARMUP_TOKENS);
@@ -238,12 +242,12 @@ public final class LoadBenchmark {
     }
 
     /**
-     * Request i's prompt: its number, then a filler word repeated to make the chat prompt exactly --prompt-tokens long
+     * Request i's prompt: the run's tag and its number, then a filler word repeated to make the chat prompt exactly --prompt-tokens long
      * as the service's tokenizer counts it; the closest length when no count of fillers gives it exactly.
      */
     String prompt(int index) throws IOException, InterruptedException {
         int target = options.promptTokens();
-        String head = index + ":";
+        String head = runTag + " " + index + ":";
         int bare = count(head);
         if (filler == null) {
             filler = FILLERS.stream().filter(f -> count(head + f.repeat(10)) == bare + 10).findFirst().orElse(FILLERS.getFirst());
