@@ -3,7 +3,8 @@ index, config.json) with a tokenizer that covers its vocabulary, so that streame
 tokenizer for the Qwen2.5 shapes, Llama 3.1's for Llama-3.1-8B (the models' own vocabularies, rounded up as theirs
 are), and for ChatGLM3-6B a SentencePiece model of ChatGLM3's size (64,789 pieces, its 9 special tokens after them)
 trained as the test fixtures' small one is. Before writing, it checks that every id below the tokenizer's size
-decodes to text (special tokens to their own text; single bytes of a multi-byte character to U+FFFD).
+decodes to text: in tokenizer.json every id, special tokens included; in ChatGLM3's every piece but unk, bos, eos and
+the bytes of multi-byte characters (its special tokens show no text in a reply).
 
     python3 src/bench/make_checkpoint.py --shape chatglm3-6b --out DIR
     python3 src/bench/make_checkpoint.py --shape qwen2.5-7b --tokenizer target/npm/qwen3/package/models --out DIR
