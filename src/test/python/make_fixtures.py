@@ -196,7 +196,6 @@ GLM_CONVERSATIONS = [
 def glm_tokenizer(path, seed):
     """A 1,000-piece BPE SentencePiece model trained as ChatGLM3's was (byte fallback, digits split, no normalization)."""
     import random
-    import sentencepiece as spm
     rng = random.Random(seed)
     syllable = lambda: rng.choice("bcdfghklmnprstvwz") + rng.choice("aeiou") + rng.choice(["", "n", "r", "s", "t"])
     invented = ["".join(syllable() for _ in range(rng.randint(1, 3))) for _ in range(300)]  # enough distinct pieces
@@ -204,11 +203,17 @@ def glm_tokenizer(path, seed):
     for _ in range(4000):
         words = [rng.choice(GLM_WORDS + invented if rng.random() < 0.6 else GLM_CHINESE) for _ in range(rng.randint(3, 12))]
         lines.append(" ".join(words) + rng.choice([".", "?", "!", "。", "？", "，", " " + str(rng.randint(0, 99999))]))
+    return train_glm_tokenizer(path, lines, GLM_SP_VOCAB, character_coverage=0.9995)
+
+
+def train_glm_tokenizer(path, lines, pieces, character_coverage):
+    """tokenizer.model and tokenizer_config.json in path, trained on lines with ChatGLM3's settings; the processor."""
+    import sentencepiece as spm
     corpus = os.path.join(path, "corpus.txt")
     with open(corpus, "w") as f:
         f.write("\n".join(lines) + "\n")
     spm.SentencePieceTrainer.train(input=corpus, model_prefix=os.path.join(path, "tokenizer"), model_type="bpe",
-                                   vocab_size=GLM_SP_VOCAB, character_coverage=0.9995, split_digits=True,
+                                   vocab_size=pieces, character_coverage=character_coverage, split_digits=True,
                                    allow_whitespace_only_pieces=True, hard_vocab_limit=True, byte_fallback=True,
                                    unk_id=0, bos_id=1, eos_id=2, pad_id=-1, normalization_rule_name="identity",
                                    add_dummy_prefix=True, remove_extra_whitespaces=False, num_threads=1,

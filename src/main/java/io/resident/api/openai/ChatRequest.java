@@ -37,7 +37,8 @@ record ChatRequest(
         Boolean parallelToolCalls,
         JsonNode functions,
         JsonNode functionCall,
-        JsonNode responseFormat)
+        JsonNode responseFormat,
+        Boolean ignoreEos)
         implements SamplingFields {
 
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -29,7 +29,8 @@ record CompletionRequest(
         Boolean stream,
         StreamOptions streamOptions,
         JsonNode logitBias,
-        JsonNode responseFormat)
+        JsonNode responseFormat,
+        Boolean ignoreEos)
         implements SamplingFields {
 
     /** OpenAI's and vLLM's default for text completions. */

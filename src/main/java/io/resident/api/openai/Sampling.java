@@ -63,7 +63,7 @@ final class Sampling {
             builder.frequencyPenalty(request.frequencyPenalty());
         }
         try {
-            return builder.seed(request.seed()).stop(stop(request.stop())).topLogprobs(alternatives).build();
+            return builder.seed(request.seed()).ignoreEos(Boolean.TRUE.equals(request.ignoreEos())).stop(stop(request.stop())).topLogprobs(alternatives).build();
         } catch (IllegalArgumentException e) {
             Matcher m = PARAM_FIRST.matcher(e.getMessage());
             String param = m.find() ? m.group(1) : null;

@@ -34,6 +34,9 @@ interface SamplingFields {
 
     JsonNode logitBias();
 
+    /** vLLM's extension: generate past the model's stop ids up to the token limit (fixed lengths for benchmarks). */
+    Boolean ignoreEos();
+
     /** @param includeUsage send a last chunk with the usage (and empty choices) before [DONE] */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     record StreamOptions(Boolean includeUsage) {}
