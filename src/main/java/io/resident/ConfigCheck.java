@@ -31,6 +31,7 @@ public final class ConfigCheck {
         config.maxContext().ifPresent(context -> atLeast(problems, "RESIDENT_MAX_CONTEXT", context, 1));
         config.prefillChunk().ifPresent(chunk -> atLeast(problems, "RESIDENT_PREFILL_CHUNK", chunk, 1));
         atLeast(problems, "RESIDENT_MAX_WAITING", config.maxWaiting(), 0);
+        atLeast(problems, "RESIDENT_MAX_WAITING_PER_CLIENT", config.maxWaitingPerClient(), 1);
         atLeast(problems, "RESIDENT_MEMORY_WINDOW", config.memoryWindow(), 1);
         atLeast(problems, "RESIDENT_MAX_SESSIONS", config.maxSessions(), 1);
         atLeast(problems, "RESIDENT_MAX_CONNECTIONS_PER_CLIENT", config.maxConnectionsPerClient(), 1);
