@@ -152,9 +152,7 @@ class ErrorShapesTest {
     /** The answer under {@code head} is JSON with OpenAI's error body and this code. */
     private static void assertOpenAiError(String head, RawClient client, String code) throws Exception {
         assertTrue(head.toLowerCase().contains("content-type: application/json"), head);
-        int length = Integer.parseInt(head.lines().filter(l -> l.toLowerCase().startsWith("content-length:"))
-                .findFirst().orElseThrow().substring("content-length:".length()).strip());
-        JsonNode error = JSON.readTree(client.read(length)).path("error");
+        JsonNode error = JSON.readTree(client.readBody(head)).path("error");
         assertEquals(code, error.path("code").asText(), error.toString());
         assertEquals("invalid_request_error", error.path("type").asText(), error.toString());
         assertTrue(error.has("message") && error.has("param"), error.toString());
