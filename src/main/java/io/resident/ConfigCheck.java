@@ -33,6 +33,7 @@ public final class ConfigCheck {
         // every running reply decodes a token each step, and a prompt beside them still needs one
         config.maxStepTokens().ifPresent(tokens -> atLeast(problems, "RESIDENT_MAX_STEP_TOKENS", tokens, config.maxBatch()));
         atLeast(problems, "RESIDENT_MAX_WAITING", config.maxWaiting(), 0);
+        atLeast(problems, "RESIDENT_MAX_WAITING_PER_CLIENT", config.maxWaitingPerClient(), 1);
         atLeast(problems, "RESIDENT_MEMORY_WINDOW", config.memoryWindow(), 1);
         atLeast(problems, "RESIDENT_MAX_SESSIONS", config.maxSessions(), 1);
         atLeast(problems, "RESIDENT_MAX_CONNECTIONS_PER_CLIENT", config.maxConnectionsPerClient(), 1);

@@ -115,6 +115,13 @@ public interface ResidentConfig {
     @WithDefault("64")
     int maxWaiting();
 
+    /**
+     * Requests one client address may have waiting for a slot at once (a quarter of RESIDENT_MAX_WAITING by default);
+     * one more is answered busy at once while other addresses still queue.
+     */
+    @WithDefault("16")
+    int maxWaitingPerClient();
+
     /** The longest a request waits for a batch slot before it is answered busy. */
     @WithDefault("30s")
     Duration maxWait();

@@ -49,6 +49,7 @@ class ResidentConfigTest {
             Map.entry("RESIDENT_READINESS_VRAM_THRESHOLD", "0.8"),
             Map.entry("RESIDENT_API_KEY", "s3cret"),
             Map.entry("RESIDENT_MAX_WAITING", "3"),
+            Map.entry("RESIDENT_MAX_WAITING_PER_CLIENT", "2"),
             Map.entry("RESIDENT_MAX_WAIT", "2s"),
             Map.entry("RESIDENT_PREFILL_CHUNK", "64"),
             Map.entry("RESIDENT_MAX_STEP_TOKENS", "96"),
@@ -101,6 +102,7 @@ class ResidentConfigTest {
         assertEquals(Optional.empty(), c.allowedOrigins(), "unset: the service's own origin only");
         assertEquals(Duration.ofMinutes(5), c.idleTimeout());
         assertEquals(64, c.maxHttpConnectionsPerClient());
+        assertEquals(16, c.maxWaitingPerClient(), "a quarter of RESIDENT_MAX_WAITING");
     }
 
     @Test
@@ -126,6 +128,7 @@ class ResidentConfigTest {
         assertEquals(Optional.of(List.of("https://a.example", "https://b.example")), c.allowedOrigins());
         assertEquals(Duration.ofSeconds(90), c.idleTimeout());
         assertEquals(7, c.maxHttpConnectionsPerClient());
+        assertEquals(2, c.maxWaitingPerClient());
         assertEquals(ResidentConfig.class.getDeclaredMethods().length, EVERY_VARIABLE.size(), "a setting missing from this test");
     }
 

@@ -5,10 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.resident.ResidentConfig;
 import io.resident.ops.ResidentMetrics;
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.UncheckedIOException;
@@ -17,10 +21,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * HTTP-level answers of the REST API, in the same OpenAI-shaped errors as the rest: 413 for a body over
- * RESIDENT_MAX_REQUEST_BODY, on its Content-Length before anything is read (OpenAI clients all send one), after
- * which the connection closes so that the rest of the body is never read (a chunked body past Quarkus's own limit,
- * the same number, gets Quarkus's bare 413 and a close); and 404 for a path under /v1 that no endpoint serves, once the API key (when set) is
- * checked. Before all of these, a connection's
+ * RESIDENT_MAX_REQUEST_BODY, on its Content-Length before anything is read (OpenAI clients all send one), or once a
+ * chunked body passes Quarkus's own limit (the same number), after which the connection closes so that the rest of
+ * the body is never read; and 404 for a path under /v1 that no endpoint serves, once the API key (when set) is
+ * checked. An upload the client abandons is left unanswered, so it counts as a reset, not as a server error. Before all of these, a connection's
  * first request counts it against its client address: past RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT it is answered
  * 429 and closed.
  */
@@ -31,6 +35,8 @@ class HttpLimits {
     private static final int CONNECTION_LIMIT_ORDER = -4;
     /** Before Quarkus's own upload limit (order -2), which answers with an empty body. */
     private static final int BODY_LIMIT_ORDER = -3;
+    /** After Quarkus's upload limit, before the REST endpoints, which take the body read here. */
+    private static final int BODY_READ_ORDER = -1;
     /** After every other route, the REST endpoints included. */
     private static final int NOT_FOUND_ORDER = 100_000;
 
@@ -65,12 +71,32 @@ class HttpLimits {
             ctx.next();
         });
         long limit = config.maxRequestBody().asLongValue();
+        router.route().order(CONNECTION_LIMIT_ORDER).failureHandler(ctx -> {
+            if (ctx.response().closed() || ctx.failure() instanceof HttpClosedException) {
+                return; // the client left mid-upload: Vert.x counted the reset, and an answer would count once more
+            }
+            if (ctx.statusCode() == 413) {
+                tooLarge(ctx, json, metrics, "The request body has more than " + limit + " bytes; this service reads at most " + limit);
+            } else {
+                ctx.next();
+            }
+        });
         router.route().order(BODY_LIMIT_ORDER).handler(ctx -> {
             String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
-            if (length != null && parse(length) > limit) {
+            if (parse(length) > limit) {
                 tooLarge(ctx, json, metrics, "The request body has " + length + " bytes; this service reads at most " + limit);
             } else {
                 ctx.next();
+            }
+        });
+        // an HTTP/1 body is read here, so that a failed read reaches the failure handler above, not a 500; an empty
+        // one is left to the endpoints, and so is HTTP/2's (the endpoints pause a request, which HTTP/2 refuses once read)
+        BodyHandler bodies = BodyHandler.create(false).setBodyLimit(limit);
+        router.route().method(HttpMethod.POST).order(BODY_READ_ORDER).handler(ctx -> {
+            if (ctx.request().version() == HttpVersion.HTTP_2 || parse(ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH)) == 0) {
+                ctx.next();
+            } else {
+                bodies.handle(ctx);
             }
         });
         router.route("/v1/*").order(NOT_FOUND_ORDER).handler(ctx -> {
@@ -98,7 +124,11 @@ class HttpLimits {
                 "request_too_large")).onComplete(sent -> ctx.request().connection().close());
     }
 
+    /** A Content-Length's value; -1 when there is none (a chunked body) or it is malformed. */
     private static long parse(String length) {
+        if (length == null) {
+            return -1;
+        }
         try {
             return Long.parseLong(length.strip());
         } catch (NumberFormatException e) {

@@ -145,6 +145,13 @@ public final class RawClient implements AutoCloseable {
         return head.toString(StandardCharsets.ISO_8859_1);
     }
 
+    /** The body that follows {@code head}, as long as its Content-Length says. */
+    public byte[] readBody(String head) throws IOException {
+        String length = head.lines().filter(l -> l.regionMatches(true, 0, "Content-Length:", 0, 15)).findFirst()
+                .orElseThrow(() -> new IOException("no Content-Length in " + head));
+        return read(Integer.parseInt(length.substring(15).strip()));
+    }
+
     /** Up to n bytes of what follows (a body), fewer when the server closes first. */
     public byte[] read(int n) throws IOException {
         return in.readNBytes(n);

@@ -15,6 +15,7 @@ public class ServiceDefaults implements QuarkusTestProfile {
                 "resident.max-connections-per-client", "32",
                 "resident.max-http-connections-per-client", "64",
                 "resident.max-sessions-per-client", "100",
-                "resident.new-sessions-per-client-per-minute", "60");
+                "resident.new-sessions-per-client-per-minute", "60",
+                "resident.max-waiting-per-client", "16");
     }
 }

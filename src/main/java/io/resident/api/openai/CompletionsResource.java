@@ -2,6 +2,7 @@ package io.resident.api.openai;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.resident.api.ApiException;
+import io.resident.api.WaitShares;
 import io.resident.engine.Generation;
 import io.resident.engine.GenerationRequest;
 import io.resident.engine.ModelHolder;
@@ -12,6 +13,7 @@ import io.resident.tokenizer.Message;
 import io.resident.tools.ToolCall;
 import io.resident.tools.ToolDefinition;
 import io.smallrye.common.annotation.RunOnVirtualThread;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -32,17 +34,20 @@ public class CompletionsResource {
     private final ModelHolder holder;
     private final RequestJson requests;
     private final ObjectMapper json;
+    private final WaitShares shares;
 
-    CompletionsResource(ModelHolder holder, RequestJson requests, ObjectMapper json) {
+    CompletionsResource(ModelHolder holder, RequestJson requests, ObjectMapper json, WaitShares shares) {
         this.holder = holder;
         this.requests = requests;
         this.json = json;
+        this.shares = shares;
     }
 
     @POST
     @Path("chat/completions")
     @RunOnVirtualThread
-    public Response chat(byte[] body, @Context HttpServerResponse client) throws InterruptedException {
+    public Response chat(byte[] body, @Context HttpServerRequest http) throws InterruptedException {
+        HttpServerResponse client = http.response();
         ChatRequest request = requests.read(body, ChatRequest.class);
         ServedModel model = ModelsResource.lookup(holder, request.model());
         ToolUse tools = request.toolUse();
@@ -56,7 +61,7 @@ public class CompletionsResource {
         int[] prompt = chatPrompt(model, request.conversation(), tools.active() ? tools.tools() : List.of());
         TokenStream stream = Replies.submit(model, new GenerationRequest(prompt, Sampling.params(request, model,
                 "messages", prompt.length, request.tokenLimit(), request.alternatives())
-                .withGrammar(forced != null ? forced : format)), client);
+                .withGrammar(forced != null ? forced : format)), http, shares);
 
         String id = Ids.next("chatcmpl-");
         long created = Ids.now();
@@ -85,14 +90,15 @@ public class CompletionsResource {
     @POST
     @Path("completions")
     @RunOnVirtualThread
-    public Response text(byte[] body, @Context HttpServerResponse client) throws InterruptedException {
+    public Response text(byte[] body, @Context HttpServerRequest http) throws InterruptedException {
+        HttpServerResponse client = http.response();
         CompletionRequest request = requests.read(body, CompletionRequest.class);
         ServedModel model = ModelsResource.lookup(holder, request.model());
         request.refuseUnsupported();
         int[] prompt = request.promptIds(model);
         TokenStream stream = Replies.submit(model, new GenerationRequest(prompt, Sampling.params(request, model,
                 "prompt", prompt.length, request.tokenLimit(), request.alternatives())
-                .withGrammar(ResponseFormats.grammar(request.responseFormat()))), client);
+                .withGrammar(ResponseFormats.grammar(request.responseFormat()))), http, shares);
 
         String id = Ids.next("cmpl-");
         long created = Ids.now();

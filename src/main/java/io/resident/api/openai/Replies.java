@@ -2,6 +2,7 @@ package io.resident.api.openai;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.resident.api.ApiException;
+import io.resident.api.WaitShares;
 import io.resident.engine.FinishReason;
 import io.resident.engine.Generation;
 import io.resident.engine.GenerationEvent;
@@ -11,6 +12,7 @@ import io.resident.engine.GenerationEvent.Token;
 import io.resident.engine.GenerationRequest;
 import io.resident.engine.ServedModel;
 import io.resident.engine.TokenStream;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
@@ -51,13 +53,15 @@ final class Replies {
 
     /**
      * Queues the request; a full queue is a 503 (EngineBusyException), a stopped engine too. A client that goes away
-     * while queued leaves the queue at once: its connection's close interrupts the wait.
+     * while queued leaves the queue at once: its connection's close interrupts the wait. The request counts against
+     * the client's address in its share of the queue.
      */
-    static TokenStream submit(ServedModel model, GenerationRequest request, HttpServerResponse client)
+    static TokenStream submit(ServedModel model, GenerationRequest request, HttpServerRequest client, WaitShares shares)
             throws InterruptedException {
+        HttpServerResponse response = client.response();
         Thread waiter = Thread.currentThread();
         AtomicBoolean queued = new AtomicBoolean(true);
-        client.closeHandler(closed -> {
+        response.closeHandler(closed -> {
             synchronized (queued) {
                 if (queued.get()) {
                     waiter.interrupt();
@@ -65,12 +69,13 @@ final class Replies {
             }
         });
         try {
-            if (client.closed()) {
+            if (response.closed()) {
                 throw ApiException.clientGone();
             }
-            return model.engine().submit(request);
+            return shares.submit(model.engine(), request, client.remoteAddress() == null ? "unknown"
+                    : client.remoteAddress().host());
         } catch (InterruptedException e) {
-            if (client.closed()) {
+            if (response.closed()) {
                 throw ApiException.clientGone();
             }
             throw e;
@@ -82,11 +87,11 @@ final class Replies {
         } finally {
             synchronized (queued) {
                 queued.set(false);
-                if (client.closed()) {
+                if (response.closed()) {
                     Thread.interrupted(); // a close that came as the slot did: the reply's reader sees it and cancels
                 }
             }
-            client.closeHandler(null);
+            response.closeHandler(null);
         }
     }
 

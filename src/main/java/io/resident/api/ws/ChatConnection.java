@@ -2,6 +2,7 @@ package io.resident.api.ws;
 
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.resident.api.WaitShares;
 import io.resident.api.ws.ClientFrame.Cancel;
 import io.resident.api.ws.ClientFrame.Chat;
 import io.resident.api.ws.ClientFrame.Reset;
@@ -9,7 +10,9 @@ import io.resident.api.ws.ClientFrame.SystemPrompt;
 import io.resident.api.ws.ServerFrames.Code;
 import io.resident.chat.ChatSession;
 import io.resident.chat.SessionStoreUnavailableException;
+import io.resident.engine.GenerationRequest;
 import io.resident.engine.ServedModel;
+import io.resident.engine.TokenStream;
 import io.resident.ops.ResidentMetrics;
 import io.vertx.core.buffer.Buffer;
 import java.time.Duration;
@@ -37,6 +40,7 @@ final class ChatConnection {
     private final ServedModel model;
     private final String client;
     private final Limits limits;
+    private final WaitShares shares;
     private final ResidentMetrics metrics;
     private final AtomicReference<Turn> turn = new AtomicReference<>();
     private volatile long heardNanos = System.nanoTime();
@@ -45,8 +49,9 @@ final class ChatConnection {
     record Limits(long maxFrameBytes, int maxMessageLength) {}
 
     ChatConnection(WebSocketConnection connection, ChatSession session, ServedModel model, String client, Limits limits,
-            ResidentMetrics metrics) {
+            WaitShares shares, ResidentMetrics metrics) {
         this.connection = connection;
+        this.shares = shares;
         this.session = session;
         this.model = model;
         this.client = client;
@@ -60,6 +65,11 @@ final class ChatConnection {
 
     ServedModel model() {
         return model;
+    }
+
+    /** Queues a reply on the engine, within the client address's share of the queue. */
+    TokenStream submit(GenerationRequest request) throws InterruptedException {
+        return shares.submit(model.engine(), request, client);
     }
 
     /** The client address the connection counts against. */

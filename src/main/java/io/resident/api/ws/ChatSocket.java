@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import io.resident.ResidentConfig;
 import io.resident.api.ApiKey;
+import io.resident.api.WaitShares;
 import io.resident.api.ws.ServerFrames.Code;
 import io.resident.chat.ChatSessions;
 import io.resident.chat.SessionLimitException;
@@ -62,6 +63,7 @@ public class ChatSocket {
     private final ChatSessions sessions;
     private final ApiKey apiKey;
     private final ResidentMetrics metrics;
+    private final WaitShares shares;
     private final ChatConnection.Limits limits;
     private final int maxConnectionsPerClient;
     private final int transportCap;
@@ -70,13 +72,14 @@ public class ChatSocket {
     private final Map<String, ChatConnection> open = new ConcurrentHashMap<>();
     private final Map<String, Integer> perClient = new ConcurrentHashMap<>();
 
-    ChatSocket(ModelHolder holder, ChatSessions sessions, ApiKey apiKey, ResidentMetrics metrics, ResidentConfig config,
-            Vertx vertx,
+    ChatSocket(ModelHolder holder, ChatSessions sessions, ApiKey apiKey, ResidentMetrics metrics, WaitShares shares,
+            ResidentConfig config, Vertx vertx,
             @ConfigProperty(name = "quarkus.http.proxy.proxy-address-forwarding", defaultValue = "false") boolean behindProxy) {
         this.holder = holder;
         this.sessions = sessions;
         this.apiKey = apiKey;
         this.metrics = metrics;
+        this.shares = shares;
         this.limits = new ChatConnection.Limits(config.maxFrameSize().asLongValue(), config.maxMessageLength());
         this.maxConnectionsPerClient = config.maxConnectionsPerClient();
         this.transportCap = TransportLimits.cap(config);
@@ -138,7 +141,7 @@ public class ChatSocket {
             refuse(connection, Code.BUSY, e.getMessage(), TRY_AGAIN_LATER);
             return;
         }
-        ChatConnection chat = new ChatConnection(connection, opened.session(), model, client, limits, metrics);
+        ChatConnection chat = new ChatConnection(connection, opened.session(), model, client, limits, shares, metrics);
         open.put(connection.id(), chat);
         ChatConnection previous = opened.previousOwner() == null ? null : open.get(opened.previousOwner());
         if (previous != null) {

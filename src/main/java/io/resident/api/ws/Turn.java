@@ -125,7 +125,7 @@ final class Turn implements Runnable {
         }
         TokenStream admitted;
         try {
-            admitted = model.engine().submit(new GenerationRequest(prompt, params));
+            admitted = chat.submit(new GenerationRequest(prompt, params));
         } catch (InterruptedException e) {
             admitted = null;
         } finally {
