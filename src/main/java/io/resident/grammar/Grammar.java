@@ -74,6 +74,9 @@ public abstract sealed class Grammar {
 
     abstract Pos start(Cont then);
 
+    /** The fewest bytes of an output of this grammar. */
+    abstract int shortest();
+
     private static final class Literal extends Grammar {
         private final Text text;
 
@@ -84,6 +87,11 @@ public abstract sealed class Grammar {
         @Override
         Pos start(Cont then) {
             return Pos.Lit.of(text, then);
+        }
+
+        @Override
+        int shortest() {
+            return text.bytes.length;
         }
     }
 
@@ -98,6 +106,11 @@ public abstract sealed class Grammar {
         Pos start(Cont then) {
             return Json.start(value, then);
         }
+
+        @Override
+        int shortest() {
+            return Shortest.of(value);
+        }
     }
 
     private static final class Sequence extends Grammar {
@@ -111,6 +124,11 @@ public abstract sealed class Grammar {
         Pos start(Cont then) {
             return new Rest(this, 0, then).resume();
         }
+
+        @Override
+        int shortest() {
+            return new Rest(this, 0, Pos.End.INSTANCE).shortest();
+        }
     }
 
     /** The parts of a sequence from {@code next} on. */
@@ -119,6 +137,15 @@ public abstract sealed class Grammar {
         public Pos resume() {
             return next == sequence.parts.size() ? then.resume()
                     : sequence.parts.get(next).start(new Rest(sequence, next + 1, then));
+        }
+
+        @Override
+        public int shortest() {
+            int n = then.shortest();
+            for (int i = next; i < sequence.parts.size(); i++) {
+                n = Shortest.add(n, sequence.parts.get(i).shortest());
+            }
+            return n;
         }
     }
 
@@ -136,6 +163,11 @@ public abstract sealed class Grammar {
                 starts.add(g.start(then));
             }
             return Pos.any(starts);
+        }
+
+        @Override
+        int shortest() {
+            return alternatives.stream().mapToInt(Grammar::shortest).min().orElse(Shortest.NONE);
         }
     }
 }
