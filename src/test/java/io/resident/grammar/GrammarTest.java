@@ -29,13 +29,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GrammarTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Required nested properties and unbounded strings and arrays: nothing here closes unless the budget makes it. */
-    private static final String NESTED_REQUIRED = """
-            {"type": "object", "properties": {
-               "user": {"type": "object", "properties": {"name": {"type": "string"},
-                        "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1}}, "required": ["name", "tags"]},
-               "id": {"type": "integer"}, "note": {"type": "string", "minLength": 3}},
-             "required": ["user", "id", "note"]}""";
     private static Tokenizer tokenizer;
     private static TokenTrie trie;
     /** Tokens that hold a quote or a closing bracket, or end the output. */
@@ -119,7 +112,7 @@ class GrammarTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 3, 12, 40})
     void aTightBudgetStillClosesTheJsonValidly(int slack) throws Exception {
-        JsonNode nested = Schemas.read(NESTED_REQUIRED);
+        JsonNode nested = Schemas.nestedRequired();
         JsonNode params = Schemas.read("{\"type\": \"object\", \"properties\": {\"q\": {\"type\": \"string\"}}, \"required\": [\"q\"]}");
         Grammar call = Grammar.sequence(Grammar.literal("<tool_call>\n{\"name\": \"search\", \"arguments\": "),
                 Grammar.json(JsonSchema.compile(params)), Grammar.literal("}\n</tool_call>"));
@@ -140,8 +133,8 @@ class GrammarTest {
     void theShortestOutputIsMeasured() throws Exception {
         assertEquals(2, Grammar.json(JsonSchema.anyObject()).shortest());
         String shortest = "{\"user\":{\"name\":\"\",\"tags\":[\"\"]},\"id\":0,\"note\":\"abc\"}";
-        assertEquals(shortest.length(), Grammar.json(JsonSchema.compile(Schemas.read(NESTED_REQUIRED))).shortest());
-        Pos pos = Grammar.json(JsonSchema.compile(Schemas.read(NESTED_REQUIRED))).start();
+        assertEquals(shortest.length(), Grammar.json(JsonSchema.compile(Schemas.nestedRequired())).shortest());
+        Pos pos = Grammar.json(JsonSchema.compile(Schemas.nestedRequired())).start();
         for (byte b : "{\"user\": {\"name\": \"ab".getBytes(StandardCharsets.UTF_8)) {
             pos = pos.feed(b);
         }

@@ -77,6 +77,29 @@ class StructuredOutputTest {
         Schemas.assertValid(Schemas.everyFeature(), reply.text());
     }
 
+    @ParameterizedTest(name = "temperature {0}, seed {1}, stream {2}")
+    @CsvSource({"0.7, 1, false", "1.0, 2, true", "1.5, 3, false", "1.0, 4, true", "0, 5, true"})
+    void aSmallMaxTokensStillEndsWithJsonTheSchemaAccepts(double temperature, long seed, boolean stream) throws Exception {
+        for (int maxTokens : new int[] {2, 5, 12}) {
+            Map<String, Object> body = body(temperature, seed, stream);
+            body.put("max_tokens", maxTokens);
+            body.put("messages", List.of(Map.of("role", "user", "content", USER)));
+            body.put("response_format", Map.of("type", "json_object"));
+            Reply reply = post("/v1/chat/completions", body, stream);
+            assertEquals("stop", reply.finishReason(), reply.text());
+            assertTrue(JSON.readTree(reply.text()).isObject(), reply.text());
+        }
+        // its shortest answer is 53 bytes; the model's own would run far longer
+        Map<String, Object> body = body(temperature, seed, stream);
+        body.put("max_tokens", 60);
+        body.put("messages", List.of(Map.of("role", "user", "content", USER)));
+        body.put("response_format", Map.of("type", "json_schema",
+                "json_schema", Map.of("name", "nested", "strict", true, "schema", Schemas.nestedRequired())));
+        Reply reply = post("/v1/chat/completions", body, stream);
+        assertEquals("stop", reply.finishReason(), reply.text());
+        Schemas.assertValid(Schemas.nestedRequired(), reply.text());
+    }
+
     /** A POJO's schema as openai-java derives it. */
     public static class Forecast {
         public String city;

@@ -113,6 +113,8 @@ class ToolCallsApiTest {
                 }
             }
             assertEquals(call.get("function").get("arguments").asText(), streamed.toString());
+            assertTrue(fragments.stream().filter(f -> !f.get("function").path("arguments").asText().isEmpty()).count() > 1,
+                    "the arguments stream as they are written: " + fragments);
             assertEquals("tool_calls", chunks.getLast().get("choices").get(0).get("finish_reason").asText());
         }
     }
@@ -140,6 +142,37 @@ class ToolCallsApiTest {
         assertFalse(choice.get("message").has("tool_calls"));
         assertTrue(List.of("UTC", "CET").contains(JSON.readTree(choice.get("message").get("function_call").get("arguments")
                 .asText()).get("zone").asText()));
+    }
+
+    @Test
+    void aForcedCallWithFewTokensLeftStillClosesItsArguments() throws Exception {
+        String search = "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},\"filters\":{\"type\":\"object\","
+                + "\"properties\":{\"site\":{\"type\":\"string\"}},\"required\":[\"site\"]}},\"required\":[\"query\",\"filters\"]}";
+        for (long seed = 1; seed <= 3; seed++) {
+            for (boolean stream : new boolean[] {false, true}) {
+                Map<String, Object> body = new HashMap<>(Map.of("messages", List.of(Map.of("role", "user", "content", "Search.")),
+                        "tools", List.of(tool("search", search)), "tool_choice", "required", "max_tokens", 100,
+                        "temperature", 1.0, "seed", seed, "stream", stream));
+                String answer = given().contentType("application/json").body(body).post("/v1/chat/completions").then()
+                        .statusCode(200).extract().asString();
+                String arguments;
+                String finish;
+                if (stream) {
+                    List<JsonNode> chunks = Sse.chunks(answer);
+                    StringBuilder joined = new StringBuilder();
+                    chunks.forEach(c -> c.get("choices").get(0).path("delta").path("tool_calls")
+                            .forEach(f -> joined.append(f.get("function").path("arguments").asText())));
+                    arguments = joined.toString();
+                    finish = chunks.getLast().get("choices").get(0).get("finish_reason").asText();
+                } else {
+                    JsonNode choice = JSON.readTree(answer).get("choices").get(0);
+                    arguments = choice.get("message").get("tool_calls").get(0).get("function").get("arguments").asText();
+                    finish = choice.get("finish_reason").asText();
+                }
+                assertEquals("tool_calls", finish, answer);
+                io.resident.grammar.Schemas.assertValid(JSON.readTree(search), arguments);
+            }
+        }
     }
 
     private static Map<String, Object> forced(Object toolChoice, long seed) {
