@@ -5,15 +5,28 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionMessage;
+import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
+import com.openai.models.chat.completions.ChatCompletionNamedToolChoice;
+import com.openai.models.chat.completions.ChatCompletionToolChoiceOption;
+import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.resident.engine.ModelHolder;
 import io.resident.engine.ServedModel;
+import io.resident.grammar.Schemas;
 import io.resident.tokenizer.Message;
 import io.resident.tools.ToolCall;
 import io.resident.tools.ToolDefinition;
 import jakarta.inject.Inject;
+import java.net.URL;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,7 +36,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Tools on the wire with the demo model (Qwen3's tokenizer and chat template, random weights): tool turns reach the
- * model as its template renders them, and a forced call comes back as OpenAI's tool_calls, whole and streamed.
+ * model as its template renders them, and a forced call comes back as OpenAI's tool_calls, whole and streamed (its
+ * arguments as they are written), to raw requests and to openai-java.
  */
 @QuarkusTest
 class ToolCallsApiTest {
@@ -36,6 +50,9 @@ class ToolCallsApiTest {
 
     @Inject
     ModelHolder holder;
+
+    @TestHTTPResource("/v1")
+    URL v1;
 
     private ServedModel served;
 
@@ -170,8 +187,48 @@ class ToolCallsApiTest {
                     finish = choice.get("finish_reason").asText();
                 }
                 assertEquals("tool_calls", finish, answer);
-                io.resident.grammar.Schemas.assertValid(JSON.readTree(search), arguments);
+                Schemas.assertValid(JSON.readTree(search), arguments);
             }
+        }
+    }
+
+    /** A function as openai-java derives it from a class: the class's name, its fields' schema (strict). */
+    @JsonClassDescription("The weather in a city over the next days")
+    public static class GetWeather {
+        public String city;
+        public int days;
+    }
+
+    @Test
+    void openaiJavaForcesACallReadsItAndSendsItsResultBack() {
+        OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(v1.toString()).apiKey("unused").maxRetries(0).build();
+        List<ChatCompletionToolChoiceOption> choices = List.of(
+                ChatCompletionToolChoiceOption.ofAuto(ChatCompletionToolChoiceOption.Auto.REQUIRED),
+                ChatCompletionToolChoiceOption.ofNamedToolChoice(ChatCompletionNamedToolChoice.builder()
+                        .function(ChatCompletionNamedToolChoice.Function.builder().name("GetWeather").build()).build()));
+        long seed = 1;
+        for (ChatCompletionToolChoiceOption choice : choices) {
+            ChatCompletionCreateParams ask = ChatCompletionCreateParams.builder().model("default").addUserMessage("Weather in Paris?")
+                    .addTool(GetWeather.class).toolChoice(choice).temperature(1.0).seed(seed++).maxCompletionTokens(120).build();
+            ChatCompletion first = client.chat().completions().create(ask);
+            assertEquals(ChatCompletion.Choice.FinishReason.TOOL_CALLS, first.choices().get(0).finishReason());
+            ChatCompletionMessage message = first.choices().get(0).message();
+            ChatCompletionMessageFunctionToolCall call = message.toolCalls().orElseThrow().getFirst().asFunction();
+            assertTrue(call.id().startsWith("call_"), call.id());
+            assertEquals("GetWeather", call.function().name());
+            assertTrue(call.function().arguments(GetWeather.class).city != null, call.function().arguments());
+
+            ChatCompletion answer = client.chat().completions().create(ask.toBuilder()
+                    .toolChoice(ChatCompletionToolChoiceOption.Auto.AUTO).maxCompletionTokens(16).addMessage(message)
+                    .addMessage(ChatCompletionToolMessageParam.builder().toolCallId(call.id()).content("sunny, 21 C").build())
+                    .build());
+            ChatCompletion.Choice reply = answer.choices().get(0);
+            assertTrue(reply.message().content().filter(text -> !text.isEmpty()).isPresent(), reply.toString());
+            assertTrue(reply.message().toolCalls().map(List::isEmpty).orElse(true), reply.toString());
+            assertEquals(ChatCompletion.Choice.FinishReason.LENGTH, reply.finishReason(), reply.toString());
+            assertEquals(16, answer.usage().orElseThrow().completionTokens());
+            assertTrue(answer.usage().orElseThrow().promptTokens() > first.usage().orElseThrow().promptTokens(),
+                    "the call and its result reach the model");
         }
     }
 
