@@ -3,6 +3,7 @@ package io.resident.grammar;
 import io.resident.grammar.Pos.Cont;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * What a constrained output must be, built from literal texts and JSON values of a schema: a response_format's JSON
@@ -12,6 +13,8 @@ import java.util.List;
  * {@code SamplingParams.Builder.grammar}. The output ends where the grammar ends (a closing brace, the last literal).
  */
 public abstract sealed class Grammar {
+
+    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private Grammar() {}
 
@@ -23,6 +26,33 @@ public abstract sealed class Grammar {
     /** One JSON value the schema accepts, written compactly or with a little whitespace between its tokens. */
     public static Grammar json(JsonSchema schema) {
         return new JsonValue(schema.value);
+    }
+
+    /**
+     * Python keyword arguments {@code k=v, } of an object schema's declared properties (compiled with
+     * {@link JsonSchema#compilePython}), in their order: every required one, any optional one; other keys are left out.
+     *
+     * @throws SchemaException a schema that is not one object, or a property name that is no Python identifier
+     */
+    public static Grammar keywordArguments(JsonSchema schema) {
+        Value root = schema.value;
+        while (root instanceof Value.Ref r) {
+            root = r.target;
+        }
+        if (!(root instanceof Value.Obj object)) {
+            throw new SchemaException("type", "", "the parameters must be one object schema to be written as keyword arguments");
+        }
+        List<Grammar> parts = new ArrayList<>();
+        for (int i = 0; i < object.names.size(); i++) {
+            String name = object.names.get(i);
+            if (!IDENTIFIER.matcher(name).matches()) {
+                throw new SchemaException("properties", "/properties/" + name, "the property '" + name
+                        + "' is no Python identifier, so it cannot be a keyword argument");
+            }
+            Grammar member = sequence(literal(name + "="), new JsonValue(object.values.get(i)), literal(", "));
+            parts.add(object.required[i] ? member : choice(member, literal("")));
+        }
+        return parts.isEmpty() ? literal("") : sequence(parts);
     }
 
     /** These parts one after the other. */
