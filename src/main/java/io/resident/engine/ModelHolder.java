@@ -153,7 +153,7 @@ public class ModelHolder {
             ModelConfig modelConfig = DemoModel.config(tokenizer);
             DataType dtype = EnvironmentCheck.requireDtype(config.dtype(), device, modelConfig);
             plan = plan(modelConfig, device, dtype, DemoModel.weightBytes(modelConfig, dtype));
-            loaded = DemoModel.load(modelConfig, config.device(), config.dtype(), plan.blocks(), plan.context());
+            loaded = DemoModel.load(modelConfig, tokenizer, config.device(), config.dtype(), plan.blocks(), plan.context());
             id = ServedModel.DEMO_ID;
         }
         model = loaded;

