@@ -58,13 +58,7 @@ class StructuredOutputTest {
     @ParameterizedTest(name = "temperature {0}, seed {1}, stream {2}")
     @CsvSource({"0, 1, false", "0, 1, true", "0.7, 2, false", "1.0, 3, true", "1.5, 4, false", "1.0, 5, true"})
     void everySchemaFeatureHoldsOnChatCompletions(double temperature, long seed, boolean stream) {
-        Map<String, Object> body = body(temperature, seed, stream);
-        body.put("messages", List.of(Map.of("role", "user", "content", USER)));
-        body.put("response_format", Map.of("type", "json_schema",
-                "json_schema", Map.of("name", "person", "strict", true, "schema", Schemas.everyFeature())));
-        Reply reply = post("/v1/chat/completions", body, stream);
-        assertEquals("stop", reply.finishReason(), reply.text());
-        Schemas.assertValid(Schemas.everyFeature(), reply.text());
+        assertChatHoldsTo(Schemas.everyFeature(), body(temperature, seed, stream));
     }
 
     @ParameterizedTest(name = "temperature {0}, seed {1}, stream {2}")
@@ -94,12 +88,7 @@ class StructuredOutputTest {
         // its shortest answer is 53 bytes; the model's own would run far longer
         Map<String, Object> body = body(temperature, seed, stream);
         body.put("max_tokens", 60);
-        body.put("messages", List.of(Map.of("role", "user", "content", USER)));
-        body.put("response_format", Map.of("type", "json_schema",
-                "json_schema", Map.of("name", "nested", "strict", true, "schema", Schemas.nestedRequired())));
-        Reply reply = post("/v1/chat/completions", body, stream);
-        assertEquals("stop", reply.finishReason(), reply.text());
-        Schemas.assertValid(Schemas.nestedRequired(), reply.text());
+        assertChatHoldsTo(Schemas.nestedRequired(), body);
     }
 
     /** A POJO's schema as openai-java derives it. */
@@ -154,6 +143,16 @@ class StructuredOutputTest {
             assertTrue(error.get("message").asText().contains("'" + keyword + "'") && error.get("message").asText()
                     .contains("/properties/a/" + keyword), error.toString());
         }
+    }
+
+    /** A chat completion held to the schema ends with stop, and its JSON is one the schema accepts. */
+    private static void assertChatHoldsTo(JsonNode schema, Map<String, Object> body) {
+        body.put("messages", List.of(Map.of("role", "user", "content", USER)));
+        body.put("response_format", Map.of("type", "json_schema",
+                "json_schema", Map.of("name", "answer", "strict", true, "schema", schema)));
+        Reply reply = post("/v1/chat/completions", body, (Boolean) body.get("stream"));
+        assertEquals("stop", reply.finishReason(), reply.text());
+        Schemas.assertValid(schema, reply.text());
     }
 
     private static Map<String, Object> body(double temperature, long seed, boolean stream) {
