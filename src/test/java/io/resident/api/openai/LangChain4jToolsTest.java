@@ -19,7 +19,6 @@ import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.ToolChoice;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.PartialToolCall;
-import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import dev.langchain4j.model.output.FinishReason;
@@ -168,27 +167,10 @@ class LangChain4jToolsTest {
     void theStreamingModelGetsTheCallsArgumentsInPieces() throws Exception {
         OpenAiStreamingChatModel model = OpenAiStreamingChatModel.builder().baseUrl(v1.toString()).apiKey("unused")
                 .modelName("default").temperature(1.0).seed(11).maxTokens(MAX_TOKENS).timeout(Duration.ofSeconds(60)).build();
-        List<PartialToolCall> partials = new CopyOnWriteArrayList<>();
-        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
-        model.chat(ChatRequest.builder().messages(UserMessage.from("What is the weather in Paris?"))
-                .toolSpecifications(ToolSpecifications.toolSpecificationsFrom(Weather.class)).toolChoice(ToolChoice.REQUIRED).build(),
-                new StreamingChatResponseHandler() {
-                    @Override
-                    public void onPartialToolCall(PartialToolCall partial) {
-                        partials.add(partial);
-                    }
-
-                    @Override
-                    public void onCompleteResponse(ChatResponse response) {
-                        done.complete(response);
-                    }
-
-                    @Override
-                    public void onError(Throwable error) {
-                        done.completeExceptionally(error);
-                    }
-                });
-        ToolExecutionRequest call = done.get(120, TimeUnit.SECONDS).aiMessage().toolExecutionRequests().getFirst();
+        Streamed stream = Streamed.chat(model, ChatRequest.builder().messages(UserMessage.from("What is the weather in Paris?"))
+                .toolSpecifications(ToolSpecifications.toolSpecificationsFrom(Weather.class)).toolChoice(ToolChoice.REQUIRED).build());
+        ToolExecutionRequest call = stream.response().aiMessage().toolExecutionRequests().getFirst();
+        List<PartialToolCall> partials = stream.toolCalls();
 
         assertTrue(partials.size() > 1, "the arguments came in several deltas: " + partials);
         assertTrue(partials.stream().allMatch(p -> p.index() == 0 && p.id().equals(call.id()) && p.name().equals("weather")));
