@@ -127,7 +127,8 @@ public final class Engine implements AutoCloseable {
         checkAdmitting();
         acquireSlot();
         Constraint constraint = request.params().grammar() == null ? null
-                : new Constraint(request.params().grammar(), tokenTrie());
+                : new Constraint(request.params().grammar(), tokenTrie(),
+                        Math.min(request.params().maxTokens(), maxContext - prompt.length));
         Sequence sequence = new Sequence(prompt, request.params(), new TokenStream(scheduler::wake),
                 tokenizer.streamDecoder(), constraint, seeds, submitted);
         synchronized (lifecycle) {

@@ -159,7 +159,7 @@ public class ModelHolder {
             DataType dtype = EnvironmentCheck.requireDtype(config.dtype(), device, modelConfig);
             estimate = estimate(modelConfig, device, dtype, DemoModel.weightBytes(modelConfig, dtype));
             largest = largestStep(device, estimate.context());
-            loaded = DemoModel.load(modelConfig, config.device(), config.dtype(), largest.blocks(), estimate.context());
+            loaded = DemoModel.load(modelConfig, tokenizer, config.device(), config.dtype(), largest.blocks(), estimate.context());
             id = ServedModel.DEMO_ID;
         }
         model = loaded;

@@ -3,6 +3,7 @@ package io.resident.grammar;
 import io.resident.grammar.Pos.Cont;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * What a constrained output must be, built from literal texts and JSON values of a schema: a response_format's JSON
@@ -12,6 +13,8 @@ import java.util.List;
  * {@code SamplingParams.Builder.grammar}. The output ends where the grammar ends (a closing brace, the last literal).
  */
 public abstract sealed class Grammar {
+
+    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     private Grammar() {}
 
@@ -23,6 +26,33 @@ public abstract sealed class Grammar {
     /** One JSON value the schema accepts, written compactly or with a little whitespace between its tokens. */
     public static Grammar json(JsonSchema schema) {
         return new JsonValue(schema.value);
+    }
+
+    /**
+     * Python keyword arguments {@code k=v, } of an object schema's declared properties (compiled with
+     * {@link JsonSchema#compilePython}), in their order: every required one, any optional one; other keys are left out.
+     *
+     * @throws SchemaException a schema that is not one object, or a property name that is no Python identifier
+     */
+    public static Grammar keywordArguments(JsonSchema schema) {
+        Value root = schema.value;
+        while (root instanceof Value.Ref r) {
+            root = r.target;
+        }
+        if (!(root instanceof Value.Obj object)) {
+            throw new SchemaException("type", "", "the parameters must be one object schema to be written as keyword arguments");
+        }
+        List<Grammar> parts = new ArrayList<>();
+        for (int i = 0; i < object.names.size(); i++) {
+            String name = object.names.get(i);
+            if (!IDENTIFIER.matcher(name).matches()) {
+                throw new SchemaException("properties", "/properties/" + name, "the property '" + name
+                        + "' is no Python identifier, so it cannot be a keyword argument");
+            }
+            Grammar member = sequence(literal(name + "="), new JsonValue(object.values.get(i)), literal(", "));
+            parts.add(object.required[i] ? member : choice(member, literal("")));
+        }
+        return parts.isEmpty() ? literal("") : sequence(parts);
     }
 
     /** These parts one after the other. */
@@ -74,6 +104,9 @@ public abstract sealed class Grammar {
 
     abstract Pos start(Cont then);
 
+    /** The fewest bytes of an output of this grammar. */
+    abstract int shortest();
+
     private static final class Literal extends Grammar {
         private final Text text;
 
@@ -84,6 +117,11 @@ public abstract sealed class Grammar {
         @Override
         Pos start(Cont then) {
             return Pos.Lit.of(text, then);
+        }
+
+        @Override
+        int shortest() {
+            return text.bytes.length;
         }
     }
 
@@ -98,6 +136,11 @@ public abstract sealed class Grammar {
         Pos start(Cont then) {
             return Json.start(value, then);
         }
+
+        @Override
+        int shortest() {
+            return Shortest.of(value);
+        }
     }
 
     private static final class Sequence extends Grammar {
@@ -111,6 +154,11 @@ public abstract sealed class Grammar {
         Pos start(Cont then) {
             return new Rest(this, 0, then).resume();
         }
+
+        @Override
+        int shortest() {
+            return new Rest(this, 0, Pos.End.INSTANCE).shortest();
+        }
     }
 
     /** The parts of a sequence from {@code next} on. */
@@ -119,6 +167,15 @@ public abstract sealed class Grammar {
         public Pos resume() {
             return next == sequence.parts.size() ? then.resume()
                     : sequence.parts.get(next).start(new Rest(sequence, next + 1, then));
+        }
+
+        @Override
+        public int shortest() {
+            int n = then.shortest();
+            for (int i = next; i < sequence.parts.size(); i++) {
+                n = Shortest.add(n, sequence.parts.get(i).shortest());
+            }
+            return n;
         }
     }
 
@@ -136,6 +193,11 @@ public abstract sealed class Grammar {
                 starts.add(g.start(then));
             }
             return Pos.any(starts);
+        }
+
+        @Override
+        int shortest() {
+            return alternatives.stream().mapToInt(Grammar::shortest).min().orElse(Shortest.NONE);
         }
     }
 }

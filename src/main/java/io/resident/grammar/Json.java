@@ -57,12 +57,23 @@ final class Json {
         public Pos resume() {
             return Pos.Str.open(node, keyOf, then);
         }
+
+        @Override
+        public int shortest() {
+            return resume().shortest();
+        }
     }
 
     record ObjectOpened(Value.Obj node, Cont then) implements Cont {
         @Override
         public Pos resume() {
             return Ws.before(keyOrClose(node, 0, true, then));
+        }
+
+        @Override
+        public int shortest() {
+            int members = Shortest.afterMember(node, 0);
+            return Shortest.add(node.mayClose(0) ? 1 : members - 1, then.shortest());
         }
     }
 
@@ -90,6 +101,11 @@ final class Json {
         public Pos resume() {
             return Ws.before(Lit.of(COLON, new ColonWritten(node, member, then)));
         }
+
+        @Override
+        public int shortest() {
+            return Shortest.add(1, new ColonWritten(node, member, then).shortest());
+        }
     }
 
     record ColonWritten(Value.Obj node, int member, Cont then) implements Cont {
@@ -98,6 +114,13 @@ final class Json {
             Value value = member < 0 ? node.additional : node.values.get(member);
             int next = member < 0 ? node.names.size() : member + 1;
             return Ws.before(start(value, new MemberWritten(node, next, then)));
+        }
+
+        @Override
+        public int shortest() {
+            Value value = member < 0 ? node.additional : node.values.get(member);
+            int next = member < 0 ? node.names.size() : member + 1;
+            return Shortest.add(Shortest.of(value), new MemberWritten(node, next, then).shortest());
         }
     }
 
@@ -108,12 +131,33 @@ final class Json {
                     node.mayContinue(next) ? Lit.of(COMMA, new CommaWritten(node, next, then)) : null,
                     node.mayClose(next) ? Lit.of(CLOSE_OBJECT, then) : null));
         }
+
+        @Override
+        public int shortest() {
+            return Shortest.add(Shortest.afterMember(node, next), then.shortest());
+        }
     }
 
     record CommaWritten(Value.Obj node, int next, Cont then) implements Cont {
         @Override
         public Pos resume() {
             return Ws.before(keyOrClose(node, next, false, then));
+        }
+
+        /** One more member: a declared one up to the first required, or another key where allowed. */
+        @Override
+        public int shortest() {
+            int best = Shortest.NONE;
+            for (int i = next; i < node.names.size(); i++) {
+                best = Math.min(best, Shortest.add(Shortest.member(node, i), Shortest.afterMember(node, i + 1)));
+                if (node.required[i]) {
+                    break;
+                }
+            }
+            if (node.additional != null && node.mayClose(next)) {
+                best = Math.min(best, Shortest.add(Shortest.otherKey(node) + 1 + 1, Shortest.of(node.additional)));
+            }
+            return Shortest.add(best, then.shortest());
         }
     }
 
@@ -125,6 +169,12 @@ final class Json {
                     node.maxItems > 0 ? start(node.items, new ItemWritten(node,
                             node.maxItems == Integer.MAX_VALUE ? Math.min(1, node.minItems) : 1, then)) : null));
         }
+
+        @Override
+        public int shortest() {
+            return node.minItems == 0 ? Shortest.add(1, then.shortest())
+                    : Shortest.add(Shortest.of(node.items), new ItemWritten(node, 1, then).shortest());
+        }
     }
 
     record ItemWritten(Value.Array node, int count, Cont then) implements Cont {
@@ -134,6 +184,13 @@ final class Json {
                     count < node.maxItems ? Lit.of(COMMA, new ItemComma(node, count, then)) : null,
                     count >= node.minItems ? Lit.of(CLOSE_ARRAY, then) : null));
         }
+
+        @Override
+        public int shortest() {
+            long missing = Math.max(0, node.minItems - count);
+            int items = (int) Math.min(Shortest.NONE, missing * (1 + Shortest.of(node.items)));
+            return Shortest.add(Shortest.add(items, 1), then.shortest());
+        }
     }
 
     record ItemComma(Value.Array node, int count, Cont then) implements Cont {
@@ -142,6 +199,11 @@ final class Json {
             // without a maximum the count matters only up to the minimum: positions then repeat, and so do their masks
             int counted = node.maxItems == Integer.MAX_VALUE ? Math.min(count + 1, node.minItems) : count + 1;
             return Ws.before(start(node.items, new ItemWritten(node, counted, then)));
+        }
+
+        @Override
+        public int shortest() {
+            return Shortest.add(Shortest.of(node.items), new ItemWritten(node, count + 1, then).shortest());
         }
     }
 }

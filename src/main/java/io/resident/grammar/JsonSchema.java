@@ -3,6 +3,8 @@ package io.resident.grammar;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.BooleanNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,6 +40,9 @@ public final class JsonSchema {
     /** Numeric formats of OpenAPI-style generators: annotations for a JSON number. */
     private static final Set<String> NUMBER_FORMATS = Set.of("int32", "int64", "float", "double");
 
+    /** Any Python literal of a JSON value, with the same inside its dicts and lists. */
+    private static final Value PYTHON_ANY = pythonAny();
+
     final Value value;
 
     private JsonSchema(Value value) {
@@ -53,10 +58,34 @@ public final class JsonSchema {
      * @throws SchemaException a keyword that cannot be enforced, or a value of a keyword that is not usable
      */
     public static JsonSchema compile(JsonNode schema) {
-        Compiler compiler = new Compiler(schema);
+        return compile(schema, false);
+    }
+
+    /**
+     * The schema's values as Python literals: JSON's spelling but True, False and None (ChatGLM3's calls are Python).
+     *
+     * @throws SchemaException as {@link #compile(JsonNode)}
+     */
+    public static JsonSchema compilePython(JsonNode schema) {
+        return compile(schema, true);
+    }
+
+    private static JsonSchema compile(JsonNode schema, boolean python) {
+        Compiler compiler = new Compiler(schema, python);
         Value root = compiler.compile(schema, "");
         compiler.resolve();
         return new JsonSchema(root);
+    }
+
+    private static Value pythonAny() {
+        Value.Ref self = new Value.Ref();
+        self.target = new Value.Union(List.of(
+                new Value.Obj(List.of(), List.of(), List.of(), new boolean[0], self),
+                new Value.Array(self, 0, Integer.MAX_VALUE),
+                Json.ANY_STRING,
+                new Value.Num(false, null, false, null, false),
+                new Value.Literals(List.of(new Text("True"), new Text("False"), new Text("None")))));
+        return self.target;
     }
 
     private static final class Formats {
@@ -66,10 +95,21 @@ public final class JsonSchema {
 
     private static final class Compiler {
         private final JsonNode root;
+        private final boolean python;
         private final Map<String, Value.Ref> refs = new HashMap<>();
 
-        Compiler(JsonNode root) {
+        Compiler(JsonNode root, boolean python) {
             this.root = root;
+            this.python = python;
+        }
+
+        /** Any value: a JSON one, or a Python literal of one. */
+        private Value any() {
+            return python ? PYTHON_ANY : Value.Any.INSTANCE;
+        }
+
+        private Text literal(JsonNode v) {
+            return new Text(python ? pythonLiteral(v) : compact(v));
         }
 
         Value compile(JsonNode s, String at) {
@@ -77,7 +117,7 @@ public final class JsonSchema {
                 if (!s.asBoolean()) {
                     throw new SchemaException("false", at, "the schema at '" + pointer(at) + "' is false: no value matches it");
                 }
-                return Value.Any.INSTANCE;
+                return any();
             }
             if (!s.isObject()) {
                 throw new SchemaException(null, at, "the schema at '" + pointer(at) + "' must be an object");
@@ -160,8 +200,8 @@ public final class JsonSchema {
                 case "array" -> array(s, at);
                 case "string" -> string(s, at);
                 case "number", "integer" -> number(s, type.equals("integer"), at);
-                case "boolean" -> new Value.Literals(List.of(new Text("true"), new Text("false")));
-                default -> new Value.Literals(List.of(new Text("null")));
+                case "boolean" -> new Value.Literals(List.of(literal(BooleanNode.TRUE), literal(BooleanNode.FALSE)));
+                default -> new Value.Literals(List.of(literal(NullNode.instance)));
             };
         }
 
@@ -201,14 +241,14 @@ public final class JsonSchema {
                 isRequired[i] = required.contains(names.get(i));
             }
             JsonNode extra = s.get("additionalProperties");
-            Value additional = extra == null ? Value.Any.INSTANCE
-                    : extra.isBoolean() ? (extra.asBoolean() ? Value.Any.INSTANCE : null)
+            Value additional = extra == null ? any()
+                    : extra.isBoolean() ? (extra.asBoolean() ? any() : null)
                     : compile(extra, at + "/additionalProperties");
             return new Value.Obj(List.copyOf(names), List.copyOf(keys), List.copyOf(values), isRequired, additional);
         }
 
         private Value array(JsonNode s, String at) {
-            Value items = s.has("items") ? compile(s.get("items"), at + "/items") : Value.Any.INSTANCE;
+            Value items = s.has("items") ? compile(s.get("items"), at + "/items") : any();
             int min = count(s, "minItems", 0, at);
             int max = count(s, "maxItems", Integer.MAX_VALUE, at);
             if (min > max) {
@@ -287,7 +327,7 @@ public final class JsonSchema {
             List<Text> texts = new ArrayList<>();
             for (JsonNode v : values) {
                 if (!s.has("type") || types.contains(typeOf(v)) || (typeOf(v).equals("integer") && types.contains("number"))) {
-                    texts.add(new Text(compact(v)));
+                    texts.add(literal(v));
                 }
             }
             if (texts.isEmpty()) {
@@ -388,6 +428,27 @@ public final class JsonSchema {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A JSON value as Python writes the same value: True, False and None; strings and numbers as JSON has them. */
+    private static String pythonLiteral(JsonNode v) {
+        if (v.isBoolean()) {
+            return v.asBoolean() ? "True" : "False";
+        }
+        if (v.isNull()) {
+            return "None";
+        }
+        if (v.isArray()) {
+            List<String> items = new ArrayList<>();
+            v.forEach(item -> items.add(pythonLiteral(item)));
+            return "[" + String.join(",", items) + "]";
+        }
+        if (v.isObject()) {
+            List<String> members = new ArrayList<>();
+            v.properties().forEach(e -> members.add(quoted(e.getKey()) + ":" + pythonLiteral(e.getValue())));
+            return "{" + String.join(",", members) + "}";
+        }
+        return compact(v);
     }
 
     private static String compact(JsonNode v) {

@@ -3,6 +3,9 @@ package io.resident.grammar;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * How a JSON number is written byte by byte under a schema's type and bounds. Its length is bounded (at most
@@ -14,6 +17,10 @@ final class Numbers {
     static final int START = 0, MINUS = 1, ZERO = 2, INT = 3, POINT = 4, FRAC = 5;
     static final int MAX_INT_DIGITS = 15;
     static final int MAX_FRAC_DIGITS = 8;
+    /** The longest number written: a sign, the digits and the point. */
+    static final int LONGEST = MAX_INT_DIGITS + MAX_FRAC_DIGITS + 2;
+    private static final byte[] NUMBER_BYTES = "0123456789.-".getBytes(StandardCharsets.US_ASCII);
+    private static final int SEARCH_WIDTH = 1024;
     private static final BigDecimal FRAC_STEP = BigDecimal.ONE.movePointLeft(MAX_FRAC_DIGITS);
 
     private Numbers() {}
@@ -45,13 +52,40 @@ final class Numbers {
 
     /** Whether any number can be written from the start position {@code start}. */
     static boolean satisfiable(Pos.Num start) {
-        for (int b : "-0123456789".getBytes(StandardCharsets.US_ASCII)) {
+        for (int b : NUMBER_BYTES) {
             Pos.Num next = next(start, b);
             if (next != null && feasible(next)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * The fewest bytes that complete this number within its bounds: a breadth-first search over the digits, whose
+     * width is capped (an answer past the cap is longer than the shortest, never shorter than what it takes).
+     */
+    static int shortest(Pos.Num n) {
+        if (n.digits() == null) {
+            return n.phase() == START || n.phase() == MINUS || n.phase() == POINT ? 1 : 0;
+        }
+        List<Pos.Num> level = List.of(n);
+        for (int depth = 0; depth <= LONGEST && !level.isEmpty(); depth++) {
+            Set<Pos.Num> next = new LinkedHashSet<>();
+            for (Pos.Num p : level) {
+                if (complete(p)) {
+                    return depth;
+                }
+                for (byte b : NUMBER_BYTES) {
+                    Pos.Num q = next(p, b);
+                    if (q != null && next.size() < SEARCH_WIDTH && feasible(q)) {
+                        next.add(q);
+                    }
+                }
+            }
+            level = List.copyOf(next);
+        }
+        return LONGEST;
     }
 
     /** A whole number within the bounds. */

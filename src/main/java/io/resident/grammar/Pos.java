@@ -22,6 +22,9 @@ sealed interface Pos {
     /** Whether the output may end here. */
     boolean canEnd();
 
+    /** The fewest bytes that complete the output from here (a character counted as one byte). */
+    int shortest();
+
     /** The union of these positions (nulls left out), null when none is left. */
     static Pos any(Pos... positions) {
         Set<Pos> all = new LinkedHashSet<>();
@@ -42,6 +45,9 @@ sealed interface Pos {
     /** What comes after a part of the output once it is complete. */
     interface Cont {
         Pos resume();
+
+        /** The fewest bytes that complete the output from here. */
+        int shortest();
     }
 
     /** The end of the output. */
@@ -62,6 +68,11 @@ sealed interface Pos {
         public Pos resume() {
             return this;
         }
+
+        @Override
+        public int shortest() {
+            return 0;
+        }
     }
 
     /** Several positions at once: an output that could still be any of them. */
@@ -78,6 +89,11 @@ sealed interface Pos {
         @Override
         public boolean canEnd() {
             return alternatives.stream().anyMatch(Pos::canEnd);
+        }
+
+        @Override
+        public int shortest() {
+            return alternatives.stream().mapToInt(Pos::shortest).min().orElse(Shortest.NONE);
         }
     }
 
@@ -99,6 +115,11 @@ sealed interface Pos {
         public boolean canEnd() {
             return false;
         }
+
+        @Override
+        public int shortest() {
+            return Shortest.add(text.bytes.length - at, then.shortest());
+        }
     }
 
     /** Optional whitespace (spaces and newlines, at most {@link #MAX_WHITESPACE}) before {@code after}. */
@@ -116,6 +137,11 @@ sealed interface Pos {
         @Override
         public boolean canEnd() {
             return after.canEnd();
+        }
+
+        @Override
+        public int shortest() {
+            return after.shortest();
         }
     }
 
@@ -247,6 +273,22 @@ sealed interface Pos {
         public boolean canEnd() {
             return false;
         }
+
+        /** The unfinished character's bytes, the characters still needed, the closing quote and what follows. */
+        @Override
+        public int shortest() {
+            // after a backslash a pattern may take only \\u escapes of its characters
+            int partial = pending > 0 ? pending : escape == 1 ? (pattern == null ? 1 : 5) : escape >= 2 ? 6 - escape : 0;
+            int written = partial > 0 ? length + 1 : length;
+            int chars = Math.max(0, node.minLength - written);
+            if (pattern != null) { // the unfinished character's state is unknown: its progress is not counted
+                chars = Math.max(chars, Math.min(Shortest.NONE, node.pattern.remaining(pattern)));
+            }
+            if (key != null && partial == 0 && keyOf.declared.contains(key)) {
+                chars = Math.max(chars, 1);
+            }
+            return Shortest.add(partial + chars + 1, then.shortest());
+        }
     }
 
     /**
@@ -277,6 +319,11 @@ sealed interface Pos {
         @Override
         public boolean canEnd() {
             return Numbers.complete(this) && then.resume().canEnd();
+        }
+
+        @Override
+        public int shortest() {
+            return Shortest.add(Numbers.shortest(this), then.shortest());
         }
     }
 }

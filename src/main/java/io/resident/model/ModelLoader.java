@@ -63,18 +63,28 @@ public final class ModelLoader {
     /** A model of config's family and shape with seeded random weights (same seed and device, same weights). */
     public static CausalLM random(ModelConfig config, long seed, String device, String dtype, int blocks, int blockSize,
             int maxContext) {
+        return random(config, seed, null, device, dtype, blocks, blockSize, maxContext);
+    }
+
+    /**
+     * Like {@link #random(ModelConfig, long, String, String, int, int, int)}, with each row of an untied LM head
+     * multiplied by its entry of headRowScale, so that the tokens scaled up are the likely ones.
+     */
+    public static CausalLM random(ModelConfig config, long seed, float[] headRowScale, String device, String dtype,
+            int blocks, int blockSize, int maxContext) {
         Device dev = device(device);
         DataType compute = dtype(dtype, dev, config.dtype());
         Engine.getEngine(ENGINE).setRandomSeed((int) seed);
         NDManager manager = NDManager.newBaseManager(dev, ENGINE);
-        Transformer.Weights weights = Family.named(config.family()).weights(config, new RandomWeights(manager, compute));
+        Transformer.Weights weights = Family.named(config.family())
+                .weights(config, new RandomWeights(manager, compute, headRowScale));
         return new Transformer(config, manager, compute, weights, blocks, blockSize, context(config, maxContext));
     }
 
-    /** A tiny Qwen2-shape model config (hidden 64, 2 layers, 4 heads over 2 KV heads) for the built-in demo. */
+    /** A tiny Qwen2-shape model config (hidden 64, 2 layers, 4 heads over 2 KV heads, an untied head) for the built-in demo. */
     public static ModelConfig demoConfig(int vocabSize, List<Integer> eosTokenIds, GenerationDefaults generation) {
         return new ModelConfig("qwen2", vocabSize, 64, 2, 4, 2, 16, 128, 4096, eosTokenIds, "float32",
-                1_000_000.0, 16, null, 1e-6, true, true, 0, generation);
+                1_000_000.0, 16, null, 1e-6, true, false, 0, generation);
     }
 
     /** The config.json of dir, with generation_config.json's eos ids and sampling defaults. */

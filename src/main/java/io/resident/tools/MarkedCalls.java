@@ -18,6 +18,7 @@ final class MarkedCalls implements ToolCallParser {
     private final StringBuilder pending = new StringBuilder();
     private final StringBuilder body = new StringBuilder();
     private String opener; // the markup that opened the call being read; null outside a call
+    private StreamedCalls streamed;
     private boolean started;
     private int made;
 
@@ -39,7 +40,7 @@ final class MarkedCalls implements ToolCallParser {
         List<Piece> out = new ArrayList<>();
         if (opener != null) {
             body.append(text);
-            closeCall(out);
+            readCall(out);
         } else {
             pending.append(text);
             scan(out);
@@ -52,6 +53,7 @@ final class MarkedCalls implements ToolCallParser {
         List<Piece> out = new ArrayList<>();
         if (opener != null) {
             String text = body.toString();
+            out.addAll(streamed.read(body, body.length()));
             addCalls(text, opener + text, out);
         } else {
             content(pending.toString(), out);
@@ -70,6 +72,7 @@ final class MarkedCalls implements ToolCallParser {
             }
             if (text.startsWith("{")) {
                 startCall("", text);
+                readCall(out);
                 return;
             }
         }
@@ -77,7 +80,7 @@ final class MarkedCalls implements ToolCallParser {
         if (at >= 0) {
             content(pending.substring(0, at).stripTrailing(), out);
             startCall(open, pending.substring(at + open.length()));
-            closeCall(out);
+            readCall(out);
             return;
         }
         int held = held();
@@ -106,10 +109,13 @@ final class MarkedCalls implements ToolCallParser {
         pending.setLength(0);
         body.setLength(0);
         body.append(rest);
+        streamed = new StreamedCalls();
     }
 
-    private void closeCall(List<Piece> out) {
+    /** Lets out what the call body now holds, and ends the call at its closing marker. */
+    private void readCall(List<Piece> out) {
         int end = close == null ? -1 : body.indexOf(close);
+        out.addAll(streamed.read(body, end < 0 ? body.length() : end));
         if (end < 0) {
             return;
         }
@@ -122,8 +128,12 @@ final class MarkedCalls implements ToolCallParser {
         scan(out);
     }
 
-    /** The body's calls, or, when it holds none, the markup and body as they came, as content. */
+    /** The body's calls unless they went out as it was read; when it holds none, the markup and body, as content. */
     private void addCalls(String text, String raw, List<Piece> out) {
+        if (streamed.opened() > 0) {
+            made += streamed.opened();
+            return;
+        }
         List<Call> found = calls.apply(text);
         if (found == null) {
             content(raw, out);

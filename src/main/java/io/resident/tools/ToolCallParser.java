@@ -5,8 +5,9 @@ import java.util.Set;
 
 /**
  * Reads a reply's tool calls out of its text as the text streams in: what is not a call comes out as content as
- * soon as it cannot be the start of one, a call once it is complete; markup never comes out as content unless what
- * followed it is not a call after all. One parser per reply; not thread-safe.
+ * soon as it cannot be the start of one; a JSON call opens as soon as its name is known and its arguments follow as
+ * they are written, and a call that cannot be read that way comes out whole once it is complete; markup never comes
+ * out as content unless what followed it is not a call after all. One parser per reply; not thread-safe.
  */
 public interface ToolCallParser {
 
@@ -18,6 +19,12 @@ public interface ToolCallParser {
 
     /** A complete call; its arguments are a JSON object as text. */
     record Call(String name, String arguments) implements Piece {}
+
+    /** A call whose arguments follow in {@link Arguments} pieces. */
+    record Opened(String name) implements Piece {}
+
+    /** The next text of the last opened call's arguments. */
+    record Arguments(String text) implements Piece {}
 
     /** The next piece of the reply's text; returns what can be let out now. */
     List<Piece> push(String text);

@@ -51,7 +51,7 @@ public final class ConstraintBenchmark {
                 int steps = 0;
                 int[] ids = new int[vocab];
                 for (int s = 0; s < sequences; s++) {
-                    Constraint c = new Constraint(grammar, trie);
+                    Constraint c = new Constraint(grammar, trie, tokens);
                     for (int t = 0; t < tokens && !c.finished(); t++) {
                         long start = System.nanoTime();
                         long[] allowed = c.allowed();

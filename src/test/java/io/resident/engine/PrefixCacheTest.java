@@ -143,7 +143,7 @@ class PrefixCacheTest {
         if (demoTokenizer == null) {
             demoTokenizer = Tokenizers.load(DemoModel.tokenizerDirectory()); // seconds to load: once for the class
         }
-        return new TestModel("demo", DemoModel.load(DemoModel.config(demoTokenizer), "cpu", "auto", 64, 1024), demoTokenizer);
+        return new TestModel("demo", DemoModel.load(DemoModel.config(demoTokenizer), demoTokenizer, "cpu", "auto", 64, 1024), demoTokenizer);
     }
 
     /** The reply of an engine without the cache, on the same model. */

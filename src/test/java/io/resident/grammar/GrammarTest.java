@@ -109,6 +109,42 @@ class GrammarTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {0, 3, 12, 40})
+    void aTightBudgetStillClosesTheJsonValidly(int slack) throws Exception {
+        JsonNode nested = Schemas.nestedRequired();
+        JsonNode params = Schemas.read("{\"type\": \"object\", \"properties\": {\"q\": {\"type\": \"string\"}}, \"required\": [\"q\"]}");
+        Grammar call = Grammar.sequence(Grammar.literal("<tool_call>\n{\"name\": \"search\", \"arguments\": "),
+                Grammar.json(JsonSchema.compile(params)), Grammar.literal("}\n</tool_call>"));
+        for (long seed = 1; seed <= 3; seed++) {
+            for (JsonNode schema : new JsonNode[] {nested, Schemas.everyFeature()}) {
+                Grammar grammar = Grammar.json(JsonSchema.compile(schema));
+                Schemas.assertValid(schema, draw(grammar, seed, grammar.shortest() + slack, false));
+            }
+            Grammar object = Grammar.json(JsonSchema.anyObject());
+            assertTrue(JSON.readTree(draw(object, seed, object.shortest() + slack, false)).isObject());
+            String out = draw(call, seed, call.shortest() + slack, false);
+            JsonNode body = JSON.readTree(out.substring(out.indexOf('{'), out.lastIndexOf('}') + 1));
+            Schemas.assertValid(params, body.get("arguments").toString());
+        }
+    }
+
+    @Test
+    void theShortestOutputIsMeasured() throws Exception {
+        assertEquals(2, Grammar.json(JsonSchema.anyObject()).shortest());
+        String shortest = "{\"user\":{\"name\":\"\",\"tags\":[\"\"]},\"id\":0,\"note\":\"abc\"}";
+        assertEquals(shortest.length(), Grammar.json(JsonSchema.compile(Schemas.nestedRequired())).shortest());
+        Pos pos = Grammar.json(JsonSchema.compile(Schemas.nestedRequired())).start();
+        for (byte b : "{\"user\": {\"name\": \"ab".getBytes(StandardCharsets.UTF_8)) {
+            pos = pos.feed(b);
+        }
+        assertEquals("\",\"tags\":[\"\"]},\"id\":0,\"note\":\"abc\"}".length(), pos.shortest());
+        JsonNode recursive = Schemas.read("""
+                {"$defs": {"node": {"type": "object", "properties": {"next": {"anyOf": [{"$ref": "#/$defs/node"}, {"type": "null"}]}},
+                 "required": ["next"]}}, "$ref": "#/$defs/node"}""");
+        assertEquals("{\"next\":null}".length(), Grammar.json(JsonSchema.compile(recursive)).shortest());
+    }
+
     @Test
     void whitespaceBetweenTokensIsBounded() {
         Pos pos = Grammar.json(JsonSchema.anyObject()).start().feed('{');
@@ -123,7 +159,7 @@ class GrammarTest {
 
     @Test
     void theOutputEndsWhereTheJsonCloses() {
-        Constraint c = new Constraint(Grammar.json(JsonSchema.anyObject()), trie);
+        Constraint c = new Constraint(Grammar.json(JsonSchema.anyObject()), trie, 16);
         advance(c, "{}");
         assertTrue(c.finished());
     }
@@ -178,12 +214,17 @@ class GrammarTest {
 
     /** A random-weight model: each step draws among the allowed tokens, now and then preferring ones that close. */
     static String draw(Grammar grammar, long seed) {
+        return draw(grammar, seed, 2000, true);
+    }
+
+    /** Draws until the output is finished, within {@code budget} tokens; never prefers closing unless told to. */
+    static String draw(Grammar grammar, long seed, int budget, boolean preferClosing) {
         Random random = new Random(seed);
-        Constraint c = new Constraint(grammar, trie);
+        Constraint c = new Constraint(grammar, trie, budget);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int[] allowed = new int[trie.vocabSize()];
         int[] closing = new int[trie.vocabSize()];
-        for (int step = 0; step < 2000 && !c.finished(); step++) {
+        for (int step = 0; step < budget && !c.finished(); step++) {
             int nAllowed = 0, nClosing = 0;
             long[] bits = c.allowed();
             for (int w = 0; w < bits.length; w++) {
@@ -195,14 +236,14 @@ class GrammarTest {
                     }
                 }
             }
-            boolean close = nClosing > 0 && random.nextInt(4) == 0;
+            boolean close = preferClosing && nClosing > 0 && random.nextInt(4) == 0;
             int id = close ? closing[random.nextInt(nClosing)] : allowed[random.nextInt(nAllowed)];
             c.advance(id);
             if (trie.bytes(id) != null) {
                 out.writeBytes(trie.bytes(id));
             }
         }
-        assertTrue(c.finished(), "unfinished after 2000 tokens: " + out);
+        assertTrue(c.finished(), "unfinished after " + budget + " tokens: " + out);
         return out.toString(StandardCharsets.UTF_8);
     }
 

@@ -40,7 +40,19 @@ public final class Schemas {
              "required": ["name", "code", "age", "score", "color", "kind", "tags", "home", "either", "born"]}
             """;
 
+    /** Required nested properties and unbounded strings and arrays: nothing here closes unless the budget makes it. */
+    public static final String NESTED_REQUIRED = """
+            {"type": "object", "properties": {
+               "user": {"type": "object", "properties": {"name": {"type": "string"},
+                        "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1}}, "required": ["name", "tags"]},
+               "id": {"type": "integer"}, "note": {"type": "string", "minLength": 3}},
+             "required": ["user", "id", "note"]}""";
+
     private Schemas() {}
+
+    public static JsonNode nestedRequired() {
+        return read(NESTED_REQUIRED);
+    }
 
     public static JsonNode everyFeature() {
         return read(EVERY_FEATURE);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.resident.tools.Pieces;
 import io.resident.tools.ToolCall;
 import io.resident.tools.ToolCallParser;
 import io.resident.tools.ToolCallParser.Call;
@@ -110,10 +111,11 @@ class ToolFormatsTest {
             pieces.addAll(parser.push(decoder.flush()));
             pieces.addAll(parser.finish());
             StringBuilder content = new StringBuilder();
-            for (Piece p : pieces) {
+            for (Piece p : Pieces.joined(pieces)) {
                 switch (p) {
                     case Call call -> calls.add(call);
                     case Content text -> content.append(text.text());
+                    default -> throw new AssertionError("joined pieces are calls and content: " + p);
                 }
             }
             if (!content.isEmpty()) {

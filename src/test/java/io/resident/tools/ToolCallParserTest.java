@@ -3,8 +3,10 @@ package io.resident.tools;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.resident.tools.ToolCallParser.Arguments;
 import io.resident.tools.ToolCallParser.Call;
 import io.resident.tools.ToolCallParser.Content;
+import io.resident.tools.ToolCallParser.Opened;
 import io.resident.tools.ToolCallParser.Piece;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +25,22 @@ class ToolCallParserTest {
         for (int size = 1; size <= reply.length(); size++) {
             List<Piece> pieces = read(ToolFormat.TAGGED_JSON, reply, size);
             assertEquals(List.of(new Content("Let me check."), new Call("get_weather", "{\"city\":\"Paris\"}"),
-                    new Call("local_time", "{\"zone\":\"Europe/Paris\"}")), joined(pieces), "pieces of " + size);
+                    new Call("local_time", "{\"zone\":\"Europe/Paris\"}")), pieces, "pieces of " + size);
         }
+    }
+
+    @Test
+    void aCallOpensWithItsNameAndItsArgumentsFollowAsTheyAreWritten() {
+        ToolCallParser parser = ToolCallParser.of(ToolFormat.TAGGED_JSON, TOOLS);
+        assertEquals(List.of(), parser.push("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": "));
+        assertEquals(List.of(new Opened("get_weather"), new Arguments("{\"city\":")), parser.push("{\"city\": "));
+        assertEquals(List.of(new Arguments("\"Par")), parser.push("\"Par"));
+        assertEquals(List.of(new Arguments("is \\\" }\",\"days\":2}")), parser.push("is \\\" }\", \"days\": 2}"));
+        assertEquals(List.of(), parser.push("}\n</tool_call>"), "the arguments closed at their own brace");
+        assertEquals(List.of(), parser.finish());
+        // a call whose arguments come first can only be read whole
+        assertEquals(List.of(), parser.push("<tool_call>{\"arguments\": {}, "));
+        assertEquals(List.of(new Call("local_time", "{}")), parser.push("\"name\": \"local_time\"}</tool_call>"));
     }
 
     @Test
@@ -40,9 +56,9 @@ class ToolCallParserTest {
     @Test
     void aCallThatIsNotJsonComesBackAsTheTextItWas() {
         String reply = "<tool_call>\n{\"name\": get_weather}\n</tool_call>";
-        assertEquals(List.of(new Content(reply)), joined(read(ToolFormat.TAGGED_JSON, reply, 3)));
+        assertEquals(List.of(new Content(reply)), read(ToolFormat.TAGGED_JSON, reply, 3));
         String open = "<tool_call>\n{\"name\": \"get_weather\", \"argu";
-        assertEquals(List.of(new Content(open)), joined(read(ToolFormat.TAGGED_JSON, open, 5)), "cut short by max_tokens");
+        assertEquals(List.of(new Content(open)), read(ToolFormat.TAGGED_JSON, open, 5), "cut short by max_tokens");
     }
 
     @Test
@@ -60,8 +76,8 @@ class ToolCallParserTest {
         assertEquals(List.of(new Call("get_weather", "{\"city\":\"Rome\"}"), new Call("local_time", "{\"zone\":\"CET\"}")),
                 read(ToolFormat.BARE_JSON, "<|python_tag|>{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Rome\"}}; "
                         + "{\"name\": \"local_time\", \"parameters\": {\"zone\": \"CET\"}}", 4));
-        assertEquals(List.of(new Content("{braces} are not a call")), joined(read(ToolFormat.BARE_JSON, "{braces} are not a call", 4)));
-        assertEquals(List.of(new Content("Sure: {\"name\": 1}")), joined(read(ToolFormat.BARE_JSON, "Sure: {\"name\": 1}", 4)));
+        assertEquals(List.of(new Content("{braces} are not a call")), read(ToolFormat.BARE_JSON, "{braces} are not a call", 4));
+        assertEquals(List.of(new Content("Sure: {\"name\": 1}")), read(ToolFormat.BARE_JSON, "Sure: {\"name\": 1}", 4));
     }
 
     @Test
@@ -75,9 +91,9 @@ class ToolCallParserTest {
     void chatGlm3CallNeedsAToolNameOnItsFirstLine() {
         assertEquals(List.of(new Call("get_weather", "{\"city\":\"北京\",\"days\":3,\"hourly\":false,\"tags\":[\"a\",null]}")),
                 read(ToolFormat.CHATGLM3, "get_weather\n```python\ntool_call(city='北京', days=3, hourly=False, tags=('a', None))\n```", 3));
-        assertEquals(List.of(new Content("weather\nis fine")), joined(read(ToolFormat.CHATGLM3, "weather\nis fine", 3)));
+        assertEquals(List.of(new Content("weather\nis fine")), read(ToolFormat.CHATGLM3, "weather\nis fine", 3));
         String broken = "get_weather\n```python\nprint('hi')\n```";
-        assertEquals(List.of(new Content(broken)), joined(read(ToolFormat.CHATGLM3, broken, 3)));
+        assertEquals(List.of(new Content(broken)), read(ToolFormat.CHATGLM3, broken, 3));
     }
 
     @Test
@@ -88,7 +104,7 @@ class ToolCallParserTest {
         assertThrows(IllegalArgumentException.class, () -> PythonLiterals.keywordArguments("'x'"));
     }
 
-    /** The reply pushed in pieces of the given size, then finished. */
+    /** The reply pushed in pieces of the given size, then finished, as a reader sees it whole. */
     private static List<Piece> read(ToolFormat format, String reply, int size) {
         ToolCallParser parser = ToolCallParser.of(format, TOOLS);
         List<Piece> pieces = new ArrayList<>();
@@ -96,19 +112,6 @@ class ToolCallParserTest {
             pieces.addAll(parser.push(reply.substring(i, Math.min(reply.length(), i + size))));
         }
         pieces.addAll(parser.finish());
-        return pieces;
-    }
-
-    /** Adjacent content pieces as one. */
-    private static List<Piece> joined(List<Piece> pieces) {
-        List<Piece> out = new ArrayList<>();
-        for (Piece p : pieces) {
-            if (p instanceof Content c && !out.isEmpty() && out.getLast() instanceof Content last) {
-                out.set(out.size() - 1, new Content(last.text() + c.text()));
-            } else {
-                out.add(p);
-            }
-        }
-        return out;
+        return Pieces.joined(pieces);
     }
 }

@@ -12,8 +12,8 @@ import java.util.List;
 
 /**
  * One server-sent event of a streamed chat completion ("object": "chat.completion.chunk"): the assistant's role
- * first, then the text as it comes, each tool call as a chunk with its index, id and name and then its arguments,
- * a last chunk with finish_reason and, when asked, one with the usage and no choices.
+ * first, then the text as it comes, each tool call as a chunk with its index, id and name and then its arguments as
+ * they are written, a last chunk with finish_reason and, when asked, one with the usage and no choices.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 record ChatCompletionChunk(String id, String object, long created, String model, List<Choice> choices,
@@ -78,19 +78,26 @@ record ChatCompletionChunk(String id, String object, long created, String model,
                 for (ToolReply.Part part : parts) {
                     switch (part) {
                         case ToolReply.Text t -> deltas.add(new Delta(null, t.text()));
-                        case ToolReply.Called c when reply.legacy() -> {
-                            deltas.add(new Delta(null, null, null, new Function(c.call().name(), "")));
-                            deltas.add(new Delta(null, null, null, new Function(null, c.call().arguments())));
-                        }
                         case ToolReply.Called c -> {
-                            deltas.add(new Delta(null, null, List.of(new CallDelta(c.index(), c.call().id(), "function",
-                                    new Function(c.call().name(), ""))), null));
-                            deltas.add(new Delta(null, null, List.of(new CallDelta(c.index(), null, null,
-                                    new Function(null, c.call().arguments()))), null));
+                            deltas.add(opened(c.index(), c.call().id(), c.call().name()));
+                            deltas.add(argued(c.index(), c.call().arguments()));
                         }
+                        case ToolReply.Opened o -> deltas.add(opened(o.index(), o.id(), o.name()));
+                        case ToolReply.Argued a -> deltas.add(argued(a.index(), a.text()));
                     }
                 }
                 return deltas;
+            }
+
+            /** A call's first delta: its id and name (the legacy form has no id), and no arguments yet. */
+            private Delta opened(int index, String callId, String name) {
+                return reply.legacy() ? new Delta(null, null, null, new Function(name, ""))
+                        : new Delta(null, null, List.of(new CallDelta(index, callId, "function", new Function(name, ""))), null);
+            }
+
+            private Delta argued(int index, String arguments) {
+                return reply.legacy() ? new Delta(null, null, null, new Function(null, arguments))
+                        : new Delta(null, null, List.of(new CallDelta(index, null, null, new Function(null, arguments))), null);
             }
 
             private ChatCompletionChunk chunk(Delta delta, ChatLogprobs entry, String finishReason) {

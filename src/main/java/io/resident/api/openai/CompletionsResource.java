@@ -73,16 +73,11 @@ public class CompletionsResource {
         Generation reply = Replies.collect(stream, client);
         ChatLogprobs logprobs = request.wantsLogprobs() ? ChatLogprobs.of(reply.tokens(), model.tokenizer()) : null;
         StringBuilder text = new StringBuilder();
-        List<ToolCall> calls = new ArrayList<>();
         List<ToolReply.Part> parts = new ArrayList<>();
         reply.tokens().forEach(token -> parts.addAll(reader.token(token)));
         parts.addAll(reader.end(reply.done().tail()));
-        for (ToolReply.Part part : parts) {
-            switch (part) {
-                case ToolReply.Text t -> text.append(t.text());
-                case ToolReply.Called c -> calls.add(c.call());
-            }
-        }
+        parts.forEach(part -> text.append(part instanceof ToolReply.Text t ? t.text() : ""));
+        List<ToolCall> calls = ToolReply.calls(parts);
         return json(ChatCompletion.of(id, created, model.id(), ChatCompletion.message(text.toString(), calls, reader.legacy()),
                 logprobs, reader.finishReason(reply.done().reason()), Usage.of(reply.done())));
     }

@@ -13,7 +13,8 @@ import java.util.stream.Collectors;
 
 /**
  * One reply read as OpenAI's chat answer: its text, and, when the request gave the model tools, the calls in the
- * family's format taken out of the text, numbered and given ids as they complete. Used by one thread.
+ * family's format taken out of the text, numbered and given ids as they open, their arguments as they are written
+ * (or whole, for a call that can only be read once complete). Used by one thread.
  */
 final class ToolReply {
 
@@ -22,14 +23,22 @@ final class ToolReply {
 
     record Text(String text) implements Part {}
 
-    /** @param index the call's place among the reply's calls, from 0 */
+    /** A whole call. @param index the call's place among the reply's calls, from 0 */
     record Called(int index, ToolCall call) implements Part {}
+
+    /** A call whose arguments follow in {@link Argued} parts. */
+    record Opened(int index, String id, String name) implements Part {}
+
+    /** The next text of the call's arguments. */
+    record Argued(int index, String text) implements Part {}
 
     private final ToolCallParser parser;
     private final Map<Integer, String> markup;
     private final boolean parallel;
     private final boolean legacy;
     private int calls;
+    /** Whether the last opened call is kept (all are, or only the first without parallel calls). */
+    private boolean keeping;
 
     private ToolReply(ToolCallParser parser, Map<Integer, String> markup, boolean parallel, boolean legacy) {
         this.parser = parser;
@@ -88,8 +97,45 @@ final class ToolReply {
                         out.add(new Called(calls++, new ToolCall(Ids.call(), c.name(), c.arguments())));
                     }
                 }
+                case ToolCallParser.Opened o -> {
+                    keeping = parallel || calls == 0;
+                    if (keeping) {
+                        out.add(new Opened(calls++, Ids.call(), o.name()));
+                    }
+                }
+                case ToolCallParser.Arguments a -> {
+                    if (keeping) {
+                        out.add(new Argued(calls - 1, a.text()));
+                    }
+                }
             }
         }
         return out;
+    }
+
+    /** The calls among a whole reply's parts (their indexes are their places), each with its arguments joined. */
+    static List<ToolCall> calls(List<Part> parts) {
+        List<ToolCall> calls = new ArrayList<>();
+        List<StringBuilder> arguments = new ArrayList<>();
+        for (Part part : parts) {
+            switch (part) {
+                case Called c -> {
+                    calls.add(c.call());
+                    arguments.add(null);
+                }
+                case Opened o -> {
+                    calls.add(new ToolCall(o.id(), o.name(), null));
+                    arguments.add(new StringBuilder());
+                }
+                case Argued a -> arguments.get(a.index()).append(a.text());
+                case Text t -> { }
+            }
+        }
+        for (int i = 0; i < calls.size(); i++) {
+            if (arguments.get(i) != null) {
+                calls.set(i, new ToolCall(calls.get(i).id(), calls.get(i).name(), arguments.get(i).toString()));
+            }
+        }
+        return calls;
     }
 }

@@ -63,11 +63,6 @@ record ToolUse(List<ToolDefinition> tools, Choice choice, String named, boolean 
     }
 
     private Grammar compileForcedCall(ToolFormat format) {
-        String choiceParam = legacy ? "function_call" : "tool_choice";
-        if (!ForcedCalls.forcible(format)) {
-            throw ApiException.invalid(choiceParam, "'" + choiceParam + "' must be \"auto\" or \"none\" for this model: "
-                    + "its calls are Python code, which cannot be forced");
-        }
         List<Grammar> calls = new ArrayList<>();
         for (int i = 0; i < tools.size(); i++) {
             ToolDefinition tool = tools.get(i);

@@ -25,6 +25,7 @@ import io.resident.engine.ModelHolder;
 import io.resident.engine.SamplingParams;
 import io.resident.engine.ServedModel;
 import io.resident.engine.TokenStream;
+import io.resident.grammar.Schemas;
 import io.resident.model.Fixtures;
 import io.resident.tokenizer.Message;
 import io.restassured.http.Header;
@@ -146,6 +147,54 @@ class SecuredChatGlmTest {
         streaming.put("stream", true);
         streaming.put("stop", stop); // a string is one stop string
         assertEquals(full.substring(0, full.indexOf(stop)), Sse.text(Sse.chunks(chat(streaming).asString())));
+    }
+
+    @Test
+    void aForcedCallIsChatGlm3sMetadataLineAndPythonCall() throws Exception {
+        String weather = "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":10},"
+                + "\"days\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":7},\"hourly\":{\"type\":\"boolean\"},"
+                + "\"unit\":{\"enum\":[\"C\",\"F\",null]}},\"required\":[\"city\",\"days\",\"unit\"],\"additionalProperties\":false}";
+        List<Object> tools = List.of(Map.of("type", "function", "function", Map.of("name", "get_weather",
+                "description", "Weather for a city", "parameters", JSON.readTree(weather))),
+                Map.of("type", "function", "function", Map.of("name", "local_time", "parameters", JSON.readTree(
+                        "{\"type\":\"object\",\"properties\":{\"zone\":{\"const\":\"UTC\"}},\"required\":[\"zone\"]}"))));
+        List<Object> choices = List.of("required", Map.of("type", "function", "function", Map.of("name", "get_weather")));
+        for (long seed = 1; seed <= 4; seed++) {
+            for (boolean stream : new boolean[] {false, true}) {
+                Map<String, Object> body = new HashMap<>(Map.of("messages", List.of(Map.of("role", "user", "content", "Weather?")),
+                        "tools", tools, "tool_choice", choices.get((int) seed % 2), "max_tokens", 120, "temperature", 1.0,
+                        "seed", seed, "stream", stream));
+                String answer = chat(body).asString();
+                String name;
+                String arguments;
+                String finish;
+                if (stream) {
+                    List<JsonNode> chunks = Sse.chunks(answer);
+                    List<JsonNode> fragments = new ArrayList<>();
+                    chunks.forEach(c -> c.get("choices").get(0).path("delta").path("tool_calls").forEach(fragments::add));
+                    name = fragments.getFirst().get("function").get("name").asText();
+                    StringBuilder joined = new StringBuilder();
+                    fragments.forEach(f -> joined.append(f.get("function").path("arguments").asText()));
+                    arguments = joined.toString();
+                    finish = chunks.getLast().get("choices").get(0).get("finish_reason").asText();
+                    assertEquals("", Sse.text(chunks), "the call's markup never shows as content");
+                } else {
+                    JsonNode choice = JSON.readTree(answer).get("choices").get(0);
+                    assertTrue(choice.get("message").get("content").isNull(), answer);
+                    JsonNode call = choice.get("message").get("tool_calls").get(0).get("function");
+                    name = call.get("name").asText();
+                    arguments = call.get("arguments").asText();
+                    finish = choice.get("finish_reason").asText();
+                }
+                assertEquals("tool_calls", finish, answer);
+                if (name.equals("local_time")) {
+                    assertEquals("{\"zone\":\"UTC\"}", arguments);
+                } else {
+                    assertEquals("get_weather", name, answer);
+                    Schemas.assertValid(JSON.readTree(weather), arguments);
+                }
+            }
+        }
     }
 
     @Test

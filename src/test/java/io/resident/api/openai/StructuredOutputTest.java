@@ -41,6 +41,8 @@ class StructuredOutputTest {
     private static final String USER = "Describe a person as JSON.";
     /** More than the bounded schemas below can take, so a reply never ends by length. */
     private static final int MAX_TOKENS = 1500;
+    /** The POJOs' strings are unbounded: they close when this budget runs short. */
+    private static final int POJO_MAX_TOKENS = 200;
 
     @Inject
     ModelHolder holder;
@@ -56,13 +58,7 @@ class StructuredOutputTest {
     @ParameterizedTest(name = "temperature {0}, seed {1}, stream {2}")
     @CsvSource({"0, 1, false", "0, 1, true", "0.7, 2, false", "1.0, 3, true", "1.5, 4, false", "1.0, 5, true"})
     void everySchemaFeatureHoldsOnChatCompletions(double temperature, long seed, boolean stream) {
-        Map<String, Object> body = body(temperature, seed, stream);
-        body.put("messages", List.of(Map.of("role", "user", "content", USER)));
-        body.put("response_format", Map.of("type", "json_schema",
-                "json_schema", Map.of("name", "person", "strict", true, "schema", Schemas.everyFeature())));
-        Reply reply = post("/v1/chat/completions", body, stream);
-        assertEquals("stop", reply.finishReason(), reply.text());
-        Schemas.assertValid(Schemas.everyFeature(), reply.text());
+        assertChatHoldsTo(Schemas.everyFeature(), body(temperature, seed, stream));
     }
 
     @ParameterizedTest(name = "temperature {0}, seed {1}, stream {2}")
@@ -75,6 +71,24 @@ class StructuredOutputTest {
         Reply reply = post("/v1/completions", body, stream);
         assertEquals("stop", reply.finishReason(), reply.text());
         Schemas.assertValid(Schemas.everyFeature(), reply.text());
+    }
+
+    @ParameterizedTest(name = "temperature {0}, seed {1}, stream {2}")
+    @CsvSource({"0.7, 1, false", "1.0, 2, true", "1.5, 3, false", "1.0, 4, true", "0, 5, true"})
+    void aSmallMaxTokensStillEndsWithJsonTheSchemaAccepts(double temperature, long seed, boolean stream) throws Exception {
+        for (int maxTokens : new int[] {2, 5, 12}) {
+            Map<String, Object> body = body(temperature, seed, stream);
+            body.put("max_tokens", maxTokens);
+            body.put("messages", List.of(Map.of("role", "user", "content", USER)));
+            body.put("response_format", Map.of("type", "json_object"));
+            Reply reply = post("/v1/chat/completions", body, stream);
+            assertEquals("stop", reply.finishReason(), reply.text());
+            assertTrue(JSON.readTree(reply.text()).isObject(), reply.text());
+        }
+        // its shortest answer is 53 bytes; the model's own would run far longer
+        Map<String, Object> body = body(temperature, seed, stream);
+        body.put("max_tokens", 60);
+        assertChatHoldsTo(Schemas.nestedRequired(), body);
     }
 
     /** A POJO's schema as openai-java derives it. */
@@ -93,7 +107,7 @@ class StructuredOutputTest {
         for (long seed = 1; seed <= 3; seed++) {
             StructuredChatCompletion<Forecast> completion = client.chat().completions().create(
                     ChatCompletionCreateParams.builder().model("default").addUserMessage("The weather in Paris?")
-                            .temperature(1.0).seed(seed).maxCompletionTokens(MAX_TOKENS).responseFormat(Forecast.class).build());
+                            .temperature(1.0).seed(seed).maxCompletionTokens(POJO_MAX_TOKENS).responseFormat(Forecast.class).build());
             Forecast forecast = completion.choices().get(0).message().content().orElseThrow();
             assertTrue(forecast.city != null && forecast.sky != null, "parsed: " + forecast.city + ", " + forecast.sky);
         }
@@ -110,7 +124,7 @@ class StructuredOutputTest {
     void langchain4jAiServicesReturnsAPojo() {
         OpenAiChatModel model = OpenAiChatModel.builder().baseUrl(v1.toString()).apiKey("unused").modelName("default")
                 .supportedCapabilities(Capability.RESPONSE_FORMAT_JSON_SCHEMA).strictJsonSchema(true)
-                .temperature(1.0).seed(1).maxTokens(MAX_TOKENS).timeout(Duration.ofSeconds(120)).build();
+                .temperature(1.0).seed(1).maxTokens(POJO_MAX_TOKENS).timeout(Duration.ofSeconds(120)).build();
         Person person = AiServices.create(People.class, model).describe("Invent a person.");
         assertTrue(person.name() != null && person.favouriteSky() != null, String.valueOf(person));
     }
@@ -129,6 +143,16 @@ class StructuredOutputTest {
             assertTrue(error.get("message").asText().contains("'" + keyword + "'") && error.get("message").asText()
                     .contains("/properties/a/" + keyword), error.toString());
         }
+    }
+
+    /** A chat completion held to the schema ends with stop, and its JSON is one the schema accepts. */
+    private static void assertChatHoldsTo(JsonNode schema, Map<String, Object> body) {
+        body.put("messages", List.of(Map.of("role", "user", "content", USER)));
+        body.put("response_format", Map.of("type", "json_schema",
+                "json_schema", Map.of("name", "answer", "strict", true, "schema", schema)));
+        Reply reply = post("/v1/chat/completions", body, (Boolean) body.get("stream"));
+        assertEquals("stop", reply.finishReason(), reply.text());
+        Schemas.assertValid(schema, reply.text());
     }
 
     private static Map<String, Object> body(double temperature, long seed, boolean stream) {

@@ -5,15 +5,28 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionMessage;
+import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
+import com.openai.models.chat.completions.ChatCompletionNamedToolChoice;
+import com.openai.models.chat.completions.ChatCompletionToolChoiceOption;
+import com.openai.models.chat.completions.ChatCompletionToolMessageParam;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.resident.engine.ModelHolder;
 import io.resident.engine.ServedModel;
+import io.resident.grammar.Schemas;
 import io.resident.tokenizer.Message;
 import io.resident.tools.ToolCall;
 import io.resident.tools.ToolDefinition;
 import jakarta.inject.Inject;
+import java.net.URL;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,7 +36,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Tools on the wire with the demo model (Qwen3's tokenizer and chat template, random weights): tool turns reach the
- * model as its template renders them, and a forced call comes back as OpenAI's tool_calls, whole and streamed.
+ * model as its template renders them, and a forced call comes back as OpenAI's tool_calls, whole and streamed (its
+ * arguments as they are written), to raw requests and to openai-java.
  */
 @QuarkusTest
 class ToolCallsApiTest {
@@ -36,6 +50,9 @@ class ToolCallsApiTest {
 
     @Inject
     ModelHolder holder;
+
+    @TestHTTPResource("/v1")
+    URL v1;
 
     private ServedModel served;
 
@@ -113,6 +130,8 @@ class ToolCallsApiTest {
                 }
             }
             assertEquals(call.get("function").get("arguments").asText(), streamed.toString());
+            assertTrue(fragments.stream().filter(f -> !f.get("function").path("arguments").asText().isEmpty()).count() > 1,
+                    "the arguments stream as they are written: " + fragments);
             assertEquals("tool_calls", chunks.getLast().get("choices").get(0).get("finish_reason").asText());
         }
     }
@@ -140,6 +159,77 @@ class ToolCallsApiTest {
         assertFalse(choice.get("message").has("tool_calls"));
         assertTrue(List.of("UTC", "CET").contains(JSON.readTree(choice.get("message").get("function_call").get("arguments")
                 .asText()).get("zone").asText()));
+    }
+
+    @Test
+    void aForcedCallWithFewTokensLeftStillClosesItsArguments() throws Exception {
+        String search = "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\"},\"filters\":{\"type\":\"object\","
+                + "\"properties\":{\"site\":{\"type\":\"string\"}},\"required\":[\"site\"]}},\"required\":[\"query\",\"filters\"]}";
+        for (long seed = 1; seed <= 3; seed++) {
+            for (boolean stream : new boolean[] {false, true}) {
+                Map<String, Object> body = new HashMap<>(Map.of("messages", List.of(Map.of("role", "user", "content", "Search.")),
+                        "tools", List.of(tool("search", search)), "tool_choice", "required", "max_tokens", 100,
+                        "temperature", 1.0, "seed", seed, "stream", stream));
+                String answer = given().contentType("application/json").body(body).post("/v1/chat/completions").then()
+                        .statusCode(200).extract().asString();
+                String arguments;
+                String finish;
+                if (stream) {
+                    List<JsonNode> chunks = Sse.chunks(answer);
+                    StringBuilder joined = new StringBuilder();
+                    chunks.forEach(c -> c.get("choices").get(0).path("delta").path("tool_calls")
+                            .forEach(f -> joined.append(f.get("function").path("arguments").asText())));
+                    arguments = joined.toString();
+                    finish = chunks.getLast().get("choices").get(0).get("finish_reason").asText();
+                } else {
+                    JsonNode choice = JSON.readTree(answer).get("choices").get(0);
+                    arguments = choice.get("message").get("tool_calls").get(0).get("function").get("arguments").asText();
+                    finish = choice.get("finish_reason").asText();
+                }
+                assertEquals("tool_calls", finish, answer);
+                Schemas.assertValid(JSON.readTree(search), arguments);
+            }
+        }
+    }
+
+    /** A function as openai-java derives it from a class: the class's name, its fields' schema (strict). */
+    @JsonClassDescription("The weather in a city over the next days")
+    public static class GetWeather {
+        public String city;
+        public int days;
+    }
+
+    @Test
+    void openaiJavaForcesACallReadsItAndSendsItsResultBack() {
+        OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl(v1.toString()).apiKey("unused").maxRetries(0).build();
+        List<ChatCompletionToolChoiceOption> choices = List.of(
+                ChatCompletionToolChoiceOption.ofAuto(ChatCompletionToolChoiceOption.Auto.REQUIRED),
+                ChatCompletionToolChoiceOption.ofNamedToolChoice(ChatCompletionNamedToolChoice.builder()
+                        .function(ChatCompletionNamedToolChoice.Function.builder().name("GetWeather").build()).build()));
+        long seed = 1;
+        for (ChatCompletionToolChoiceOption choice : choices) {
+            ChatCompletionCreateParams ask = ChatCompletionCreateParams.builder().model("default").addUserMessage("Weather in Paris?")
+                    .addTool(GetWeather.class).toolChoice(choice).temperature(1.0).seed(seed++).maxCompletionTokens(120).build();
+            ChatCompletion first = client.chat().completions().create(ask);
+            assertEquals(ChatCompletion.Choice.FinishReason.TOOL_CALLS, first.choices().get(0).finishReason());
+            ChatCompletionMessage message = first.choices().get(0).message();
+            ChatCompletionMessageFunctionToolCall call = message.toolCalls().orElseThrow().getFirst().asFunction();
+            assertTrue(call.id().startsWith("call_"), call.id());
+            assertEquals("GetWeather", call.function().name());
+            assertTrue(call.function().arguments(GetWeather.class).city != null, call.function().arguments());
+
+            ChatCompletion answer = client.chat().completions().create(ask.toBuilder()
+                    .toolChoice(ChatCompletionToolChoiceOption.Auto.AUTO).maxCompletionTokens(16).addMessage(message)
+                    .addMessage(ChatCompletionToolMessageParam.builder().toolCallId(call.id()).content("sunny, 21 C").build())
+                    .build());
+            ChatCompletion.Choice reply = answer.choices().get(0);
+            assertTrue(reply.message().content().filter(text -> !text.isEmpty()).isPresent(), reply.toString());
+            assertTrue(reply.message().toolCalls().map(List::isEmpty).orElse(true), reply.toString());
+            assertEquals(ChatCompletion.Choice.FinishReason.LENGTH, reply.finishReason(), reply.toString());
+            assertEquals(16, answer.usage().orElseThrow().completionTokens());
+            assertTrue(answer.usage().orElseThrow().promptTokens() > first.usage().orElseThrow().promptTokens(),
+                    "the call and its result reach the model");
+        }
     }
 
     private static Map<String, Object> forced(Object toolChoice, long seed) {
