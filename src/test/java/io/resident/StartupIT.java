@@ -38,7 +38,8 @@ class StartupIT {
             assertTrue(first.startsWith("503 ") && first.contains("\"state\": \"LOADING\""), "readiness while loading: " + first);
             assertTrue(service.output().contains("DEMO MODEL"), service.output());
             assertTrue(service.get("/q/health/ready").contains("resident-demo"));
-            assertReadyLine(service, "resident-demo \\(qwen2, DEMO: random weights\\), 9,798,208 parameters");
+            // the demo's own (untied, word-favouring) head counts beside its embedding
+            assertReadyLine(service, "resident-demo \\(qwen2, DEMO: random weights\\), 19,522,112 parameters");
             // a CPU run: no CUDA warnings, and the manifest lets JNA load its libraries without a restricted-method warning
             assertFalse(service.output().contains("CUDA driver") || service.output().contains("CudaUtils"), service.output());
             assertFalse(service.output().contains("restricted method"), service.output());

@@ -144,7 +144,9 @@ public class ChatSessions {
         return sessions.size();
     }
 
-    @Scheduled(every = "${resident.session-sweep-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    // not while the application starts or stops: a failed start must end on its one reason, not on a sweep of a stopped container
+    @Scheduled(every = "${resident.session-sweep-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP,
+            skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     void sweep() {
         if (store.shared()) {
             keepOpenSessionsAlive();
