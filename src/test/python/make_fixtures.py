@@ -368,18 +368,16 @@ def add_cuda_ids(out_dir):
         with open(os.path.join(path, "golden.json")) as f:
             golden = json.load(f)
         entries = golden.get("prompts") or golden["conversations"]
+        with open(os.path.join(path, "config.json")) as f:
+            config = json.load(f)
         if "conversations" in golden:
-            with open(os.path.join(path, "config.json")) as f:
-                cfg = json.load(f)
             state = {}
             for file in sorted(os.listdir(path)):
                 if file.endswith(".safetensors"):
                     state.update(load_file(os.path.join(path, file)))
-            models = {"fp16_cuda_ids": glm_reference(cfg, state).half().cuda()}
+            models = {"fp16_cuda_ids": glm_reference(config, state).half().cuda()}
         else:
-            with open(os.path.join(path, "config.json")) as f:
-                config = json.load(f)
-                bf16 = config.get("dtype", config.get("torch_dtype")) == "bfloat16"
+            bf16 = config.get("dtype", config.get("torch_dtype")) == "bfloat16"
             load = lambda dt, attn: AutoModelForCausalLM.from_pretrained(path, dtype=dt, attn_implementation=attn).cuda().eval()
             models = {"fp16_cuda_ids": load(torch.float16, "eager")}
             if bf16:

@@ -10,8 +10,9 @@ import java.time.Duration;
  * @param maxWait      the longest a request waits for a slot before it is busy
  * @param prefillChunk  the most prompt tokens prefilled in one step: a long prompt is admitted in chunks so running
  *                      replies keep streaming
- * @param maxStepTokens the most tokens of one step: one decode token of every running sequence first, then prompt
- *                      chunks, oldest first, in what is left; at least maxBatch, so a prompt progresses every step
+ * @param maxStepTokens the most tokens of one step while any sequence decodes (else a step takes one prefill chunk):
+ *                      one decode token of every running sequence first, then prompt chunks, oldest first, in what
+ *                      is left; at least maxBatch, so a prompt progresses every step
  * @param prefixCache   whether full KV-cache blocks are kept and reused by prompts that start with the same tokens
  */
 public record EngineOptions(int maxBatch, int maxWaiting, Duration maxWait, int prefillChunk, int maxStepTokens,
