@@ -4,6 +4,7 @@ Writes src/test/resources/fixtures/<name>/ (safetensors, config.json, generation
 golden.json holds, per prompt: 32 greedy ids and the first steps' logits computed by transformers in float32
 on the CPU from the saved weights, and the greedy ids of transformers in float16 on CUDA when a GPU is there.
 A bf16 fixture gets transformers' bf16 ids on the CPU too (bf16_ids), and on CUDA when a GPU is there.
+The massive bf16 fixture's prompts are drawn until its bf16 greedy path on the CPU is decisive (DECISIVE_SPACINGS).
 A ChatGLM3 directory given with --chatglm gets its float16 CUDA ids too, through transformers' Glm classes.
 
     python3 src/test/python/make_fixtures.py [--out DIR] [--only NAME ...] [--chatglm DIR]
@@ -12,6 +13,7 @@ A ChatGLM3 directory given with --chatglm gets its float16 CUDA ids too, through
 
 import argparse
 import json
+import math
 import os
 
 import torch
@@ -68,6 +70,8 @@ def fixtures():
 # so the model stays well-conditioned while its hidden states grow past float16's range
 MASSIVE = {"qwen2-bf16-massive-tiny": 3.0e4}
 FLOAT16_MAX = 65504.0
+# the massive bf16 reference leads by this many bf16 spacings at every greedy step: another summation order (sdpa) moves gaps by 3
+DECISIVE_SPACINGS = 8
 
 
 def massive(model, factor):
@@ -98,31 +102,48 @@ def randomize(model, seed):
 
 
 def greedy(model, prompt, device):
-    """Greedy ids, logits of the first steps and the smallest top-1/top-2 gap; full recompute each step."""
+    """Greedy ids, logits of the first steps and each step's top two logits; full recompute each step."""
     ids = torch.tensor([prompt], device=device)
-    out, logits, gap = [], [], float("inf")
+    out, logits, tops = [], [], []
     with torch.no_grad():
         for step in range(STEPS):
             row = model(input_ids=ids).logits[0, -1].float().cpu()
-            top = torch.topk(row, 2).values
-            gap = min(gap, (top[0] - top[1]).item())
+            tops.append(torch.topk(row, 2).values.tolist())
             if step < LOGIT_STEPS:
                 logits.append([round(v, 6) for v in row.tolist()])
             nxt = int(row.argmax())
             out.append(nxt)
             ids = torch.cat([ids, torch.tensor([[nxt]], device=device)], dim=1)
-    return out, logits, gap
+    return out, logits, tops
 
 
-def bf16_cuda_model(load):
-    return load(torch.bfloat16).cuda().eval() if torch.cuda.is_available() else None
+def min_gap(tops):
+    return min(first - second for first, second in tops)
 
 
-def fp16_cuda(load):
-    if not torch.cuda.is_available():
-        return None
+def min_spacings(tops):
+    """The smallest top-1/top-2 gap in bf16 spacings at the top logit (8 significant bits: 2^(exponent - 8))."""
+    return min((first - second) / 2.0 ** (math.frexp(first)[1] - 8) for first, second in tops)
+
+
+def decisive(model, draw, n):
+    """The first prompt of n tokens from draw whose greedy path on the CPU leads by DECISIVE_SPACINGS at every step."""
+    for _ in range(1000):
+        prompt = draw(n)
+        if min_spacings(greedy(model, prompt, "cpu")[2]) >= DECISIVE_SPACINGS:
+            return prompt
+    raise AssertionError(f"no decisive {n}-token prompt in 1,000 draws")
+
+
+def cuda_references(path, bf16):
+    """transformers on CUDA from a fixture's files, by golden.json key: float16, and bfloat16 for a bf16 fixture."""
     torch.backends.cuda.matmul.allow_tf32 = False
-    return load(torch.float16).cuda().eval()
+    load = lambda dt, attn: AutoModelForCausalLM.from_pretrained(path, dtype=dt, attn_implementation=attn).cuda().eval()
+    models = {"fp16_cuda_ids": load(torch.float16, "eager")}
+    if bf16:
+        # attention as transformers runs it by default on a GPU (fused, probabilities kept in float32)
+        models["bf16_cuda_ids"] = load(torch.bfloat16, "sdpa")
+    return models
 
 
 def make(out_dir, name, cls, config, dtype, shard, generation, seed):
@@ -140,23 +161,24 @@ def make(out_dir, name, cls, config, dtype, shard, generation, seed):
 
     load = lambda dt: AutoModelForCausalLM.from_pretrained(path, dtype=dt, attn_implementation="eager")
     ref = load(torch.float32).eval()
-    half = fp16_cuda(load)
     bf16 = load(torch.bfloat16).eval() if dtype == torch.bfloat16 else None
-    bf16_cuda = bf16_cuda_model(load) if bf16 is not None else None
+    cuda = cuda_references(path, bf16 is not None) if torch.cuda.is_available() else {}
     g = torch.Generator().manual_seed(seed + 1)
-    prompts = [torch.randint(7, config.vocab_size, (n,), generator=g).tolist() for n in (9, 21)]
+    draw = lambda n: torch.randint(7, config.vocab_size, (n,), generator=g).tolist()
+    prompts = [decisive(bf16, draw, n) if name in MASSIVE else draw(n) for n in (9, 21)]
     golden = {"transformers": transformers.__version__, "torch": torch.__version__, "prompts": []}
+    spacings = []
     for i, prompt in enumerate(prompts):
-        ids, logits, gap = greedy(ref, prompt, "cpu")
-        entry = {"prompt_ids": prompt, "output_ids": ids, "min_gap": gap}
+        ids, logits, tops = greedy(ref, prompt, "cpu")
+        entry = {"prompt_ids": prompt, "output_ids": ids, "min_gap": min_gap(tops)}
         if i == 0:
             entry["logits_first_steps"] = logits
-        if half is not None:
-            entry["fp16_cuda_ids"] = greedy(half, prompt, "cuda")[0]
+        for key, model in cuda.items():
+            entry[key] = greedy(model, prompt, "cuda")[0]
         if bf16 is not None:
-            entry["bf16_ids"], _, entry["bf16_min_gap"] = greedy(bf16, prompt, "cpu")
-        if bf16_cuda is not None:
-            entry["bf16_cuda_ids"] = greedy(bf16_cuda, prompt, "cuda")[0]
+            entry["bf16_ids"], _, tops = greedy(bf16, prompt, "cpu")
+            entry["bf16_min_gap"] = min_gap(tops)
+            spacings.append(min_spacings(tops))
         if name in MASSIVE:
             entry["largest_hidden"] = largest_hidden(bf16, prompt)
             assert entry["largest_hidden"] > FLOAT16_MAX, f"{name}: hidden states stay within float16's range"
@@ -165,7 +187,7 @@ def make(out_dir, name, cls, config, dtype, shard, generation, seed):
         json.dump(golden, f)
     sizes = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
     print(f"{name}: {sizes // 1024} KB, min gaps {[round(p['min_gap'], 4) for p in golden['prompts']]},"
-          f" fp16 agrees for {[agree(p) for p in golden['prompts']]} tokens")
+          f" bf16 min gaps in spacings {spacings}, fp16 agrees for {[agree(p) for p in golden['prompts']]} tokens")
 
 
 def agree(entry):
@@ -335,12 +357,12 @@ def make_chatglm(out_dir, name, corpus_seed, weight_seed):
               "conversations": []}
     for i, messages in enumerate(GLM_CONVERSATIONS):
         prompt = glm_chat_ids(sp, messages)
-        ids, logits, gap = greedy(ref, prompt, "cpu")
+        ids, logits, tops = greedy(ref, prompt, "cpu")
         stop = next((n for n, t in enumerate(ids) if t in stops), None)
         ids = ids if stop is None else ids[:stop + 1]
         entry = {"messages": messages, "prompt_ids": prompt, "output_ids": ids,
                  "raw_text": sp.decode([t for t in ids if 2 < t < GLM_SP_VOCAB]),
-                 "finish_reason": "length" if stop is None else "stop", "min_gap": gap}
+                 "finish_reason": "length" if stop is None else "stop", "min_gap": min_gap(tops)}
         if i == 0:
             entry["logits_first_steps"] = logits
         if torch.cuda.is_available():
@@ -377,12 +399,7 @@ def add_cuda_ids(out_dir):
                     state.update(load_file(os.path.join(path, file)))
             models = {"fp16_cuda_ids": glm_reference(config, state).half().cuda()}
         else:
-            bf16 = config.get("dtype", config.get("torch_dtype")) == "bfloat16"
-            load = lambda dt, attn: AutoModelForCausalLM.from_pretrained(path, dtype=dt, attn_implementation=attn).cuda().eval()
-            models = {"fp16_cuda_ids": load(torch.float16, "eager")}
-            if bf16:
-                # attention as transformers runs it by default on a GPU (fused, probabilities kept in float32)
-                models["bf16_cuda_ids"] = load(torch.bfloat16, "sdpa")
+            models = cuda_references(path, config.get("dtype", config.get("torch_dtype")) == "bfloat16")
         for key, model in models.items():
             for entry in entries:
                 entry[key] = greedy(model, entry["prompt_ids"], "cuda")[0]
