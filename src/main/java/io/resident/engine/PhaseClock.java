@@ -1,0 +1,41 @@
+package io.resident.engine;
+
+import io.resident.engine.EngineProfile.Phase;
+
+/**
+ * The engine thread's accounting of its time by phase: one System.nanoTime a phase boundary, plain fields written by
+ * the engine thread alone, and one immutable {@link EngineProfile} published at the end of each loop for readers on
+ * other threads.
+ */
+final class PhaseClock {
+
+    private final long[] nanos = new long[Phase.values().length];
+    private Phase current = Phase.IDLE;
+    private long since = System.nanoTime();
+    private long steps;
+    private volatile EngineProfile published = EngineProfile.ZERO;
+
+    /** The engine thread moves on to a phase; the time since the last boundary goes to the phase it leaves. */
+    void enter(Phase phase) {
+        long now = System.nanoTime();
+        nanos[current.ordinal()] += now - since;
+        since = now;
+        current = phase;
+    }
+
+    /** A model step ran. */
+    void stepped() {
+        steps++;
+    }
+
+    /** Publishes the time up to now, the current phase's included. */
+    void publish() {
+        enter(current);
+        published = new EngineProfile(steps, nanos);
+    }
+
+    /** As of the engine thread's last loop (at least once a heartbeat while idle); any thread. */
+    EngineProfile profile() {
+        return published;
+    }
+}
