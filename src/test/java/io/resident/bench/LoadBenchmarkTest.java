@@ -47,7 +47,11 @@ class LoadBenchmarkTest {
             assertEquals((long) requests * REPLY, summary.get("output_tokens"));
             assertEquals((long) requests * PROMPT, summary.get("prompt_tokens"));
             assertTrue((Double) summary.get("output_tokens_per_s") > 0);
+            Map<String, Object> engineThread = (Map<String, Object>) summary.get("engine_thread");
+            assertTrue((Long) engineThread.get("steps") >= REPLY - 1, "the level's steps, from /q/metrics: " + engineThread);
+            assertTrue(engineThread.keySet().containsAll(List.of("model", "sample", "schedule", "output", "idle")), engineThread.toString());
         }
         assertTrue(LoadBenchmark.table(report).contains("| 3 | 3 | 0 |"), LoadBenchmark.table(report));
+        assertTrue(LoadBenchmark.table(report).contains("concurrency 3, the engine thread: "), LoadBenchmark.table(report));
     }
 }
