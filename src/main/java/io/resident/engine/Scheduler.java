@@ -128,7 +128,7 @@ final class Scheduler implements Runnable {
                 heartbeatNanos = System.nanoTime();
                 Runnable command;
                 if (idle()) {
-                    clock.enter(Phase.IDLE);
+                    clock.waitForWork();
                     command = inbox.poll(HEARTBEAT.toNanos(), TimeUnit.NANOSECONDS);
                     clock.enter(Phase.SCHEDULE);
                 } else {

@@ -322,7 +322,7 @@ public final class ServingBenchmark {
                 calls.add(() -> engine.generate(new GenerationRequest(prompt, params)));
             }
             long begin = System.nanoTime();
-            EngineProfile before = engine.profile();
+            EngineProfile before = engine.profile().at(System.nanoTime());
             List<Generation> replies = new ArrayList<>();
             try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (Future<Generation> f : threads.invokeAll(calls)) {
@@ -330,7 +330,7 @@ public final class ServingBenchmark {
                 }
             }
             double seconds = (System.nanoTime() - begin) / 1e9;
-            EngineProfile window = engine.profile().since(before);
+            EngineProfile window = engine.profile().at(System.nanoTime()).since(before);
             long generated = replies.stream().mapToLong(g -> g.done().completionTokens()).sum();
             double[] msPerToken = replies.stream().mapToDouble(g -> 1e3 / g.done().tokensPerSecond()).toArray();
             double[] ttft = replies.stream().mapToDouble(g -> g.done().timeToFirstToken().toNanos() / 1e6).toArray();

@@ -70,8 +70,11 @@ final class Table {
         window(out, "plain decode", plain);
         window(out, "during the prefill", during);
         Map<String, Object> ttft = (Map<String, Object>) during.get("arrivals_ttft_ms");
-        out.append(String.format("%nduring / plain: %s; the prompts' first tokens after %s ms (p50), %s ms (max); %s of %s"
-                        + " decoding streams still decoding when the last came%n", interference.get("itl_ratio"), ttft.get("p50"),
+        StringBuilder ratio = new StringBuilder();
+        ((Map<String, Object>) interference.get("itl_ratio")).forEach((key, value) ->
+                ratio.append(ratio.isEmpty() ? "" : ", ").append(key).append(' ').append(value).append('x'));
+        out.append(String.format("%nITL during / plain: %s; the prompts' first tokens after %s ms (p50), %s ms (max); %s of %s"
+                        + " decoding streams still decoding when the last came%n", ratio, ttft.get("p50"),
                 ttft.get("max"), during.get("decoding_streams_cancelled"), interference.get("decoding_streams")));
         out.append(String.format("the engine thread, plain: %s%nthe engine thread, during the prefill: %s%n",
                 EngineSplit.describe((Map<String, Object>) plain.get("engine_thread")),

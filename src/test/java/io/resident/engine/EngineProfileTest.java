@@ -68,6 +68,23 @@ class EngineProfileTest {
         }
     }
 
+    @Test
+    void aWaitForWorkCarriedOnIsIdleTimeAndAWindowIsTheDifference() {
+        long[] nanos = {10, 20, 30, 40, 50};
+        EngineProfile waiting = new EngineProfile(3, nanos, 1_000, true);
+        EngineProfile later = waiting.at(1_500);
+        assertEquals(550, later.nanos(Phase.IDLE), "the wait since its start is idle");
+        assertEquals(waiting.totalNanos() + 500, later.totalNanos());
+        assertEquals(3, later.steps());
+        assertEquals(waiting, waiting.at(900), "no moment before the profile's own");
+        EngineProfile stepping = new EngineProfile(3, nanos, 1_000, false);
+        assertEquals(stepping, stepping.at(1_500), "a busy thread's time is counted where it is spent, at its next loop's end");
+
+        EngineProfile window = new EngineProfile(7, new long[] {11, 25, 31, 48, 50}, 2_000, false).since(stepping);
+        assertEquals(4, window.steps());
+        assertEquals(List.of(1L, 5L, 1L, 8L, 0L), Arrays.stream(Phase.values()).map(window::nanos).toList());
+    }
+
     /** The real model, each step made KNOWN_STEP_MS longer, with the time spent inside its steps. */
     private static final class Timed extends ForwardingModel {
         final AtomicLong calls = new AtomicLong();
