@@ -54,6 +54,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>
  * java -cp ... io.resident.bench.ServingBenchmark --shape chatglm3-6b --device cuda --dtype float16 --json out.json
  * java -cp ... io.resident.bench.ServingBenchmark --model /models/chatglm3-6b --device cuda
+ * java -cp ... io.resident.bench.ServingBenchmark --shape chatglm3-6b --device cuda --dtype float16 --interference 8,7000
  * java -cp ... io.resident.bench.ServingBenchmark --model src/test/resources/fixtures/qwen2-tiny --device cpu \
  *     --streams 8 --schema src/test/resources/io/resident/bench/constrained.schema.json
  * ./mvnw -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=io.resident.bench.ServingBenchmark \
