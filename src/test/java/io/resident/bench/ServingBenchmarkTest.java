@@ -19,6 +19,8 @@ class ServingBenchmarkTest {
     private static final int PROMPT = 64;
     private static final int CHUNK = 16;
     private static final int PLAIN_TOKENS = 8;
+    /** The decoding streams may run to the context's end: far more steps than the windows take. */
+    private static final int CONTEXT = 1024;
 
     @Test
     @SuppressWarnings("unchecked")
@@ -27,7 +29,7 @@ class ServingBenchmarkTest {
                 "--model", "src/test/resources/fixtures/qwen2-tiny", "--device", "cpu", "--prompts", "16", "--batches", "2",
                 "--streams", "2", "--tokens", "8", "--stream-prompt", "8", "--prefill-chunk", Integer.toString(CHUNK),
                 "--decode-steps", Integer.toString(PLAIN_TOKENS), "--interference", DECODERS + "," + PROMPT,
-                "--chat-turns", "0", "--chat-history", "0", "--pool-chats", "0", "--pool-context", "128"})).run();
+                "--chat-turns", "0", "--chat-history", "0", "--pool-chats", "0", "--pool-context", Integer.toString(CONTEXT)})).run();
 
         assertEquals(CHUNK, report.get("prefill_chunk"));
         assertEquals(256, report.get("max_step_tokens"), "the service's step budget on the CPU");
