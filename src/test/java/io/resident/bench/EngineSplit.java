@@ -2,41 +2,50 @@ package io.resident.bench;
 
 import static io.resident.bench.LoadStats.round;
 
-import io.resident.engine.EngineProfile;
-import io.resident.engine.EngineProfile.Phase;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
-/** Where the engine thread's time went in a window, by phase: ms a step and shares, for the benchmarks' reports. */
+/**
+ * Where the engine thread's time went in a window, by phase (the engine's profile, or the service's
+ * resident_engine_thread_seconds_total): ms a step and shares, largest first, for the benchmarks' reports.
+ */
 final class EngineSplit {
 
     private EngineSplit() {}
 
-    /** steps, ms, ms_per_step, then per phase its ms_per_step and pct of the window. */
-    static Map<String, Object> of(EngineProfile window) {
-        double ms = window.totalNanos() / 1e6;
-        long steps = Math.max(1, window.steps());
+    /**
+     * @param steps         model steps in the window
+     * @param nanosByPhase  the window's time in each phase, by the phase's name
+     * @return steps, ms, ms_per_step, and phases: for each, largest first, its ms_per_step and pct of the window
+     */
+    static Map<String, Object> of(long steps, Map<String, Long> nanosByPhase) {
+        double ms = nanosByPhase.values().stream().mapToLong(Long::longValue).sum() / 1e6;
+        long perStep = Math.max(1, steps);
+        Map<String, Object> phases = new LinkedHashMap<>();
+        nanosByPhase.entrySet().stream().sorted(Map.Entry.comparingByValue(Comparator.reverseOrder())).forEach(phase -> {
+            double phaseMs = phase.getValue() / 1e6;
+            phases.put(phase.getKey(), Map.of("ms_per_step", round(phaseMs / perStep), "pct", round(ms == 0 ? 0 : 100 * phaseMs / ms)));
+        });
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("steps", window.steps());
+        out.put("steps", steps);
         out.put("ms", round(ms));
-        out.put("ms_per_step", round(ms / steps));
-        for (Phase phase : Phase.values()) {
-            double phaseMs = window.nanos(phase) / 1e6;
-            out.put(phase.tag(), Map.of("ms_per_step", round(phaseMs / steps), "pct", round(ms == 0 ? 0 : 100 * phaseMs / ms)));
-        }
+        out.put("ms_per_step", round(ms / perStep));
+        out.put("phases", phases);
         return out;
     }
 
-    /** One line: "120 steps of 7.10 ms: model 5.80 ms (81.7 %), sample ..." */
+    /** One line: "120 steps of 7.1 ms: model 5.8 ms (81.69 %), output ..." */
     @SuppressWarnings("unchecked")
     static String describe(Map<String, Object> split) {
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%s steps of %s ms:", split.get("steps"),
                 split.get("ms_per_step")));
         String separator = " ";
-        for (Phase phase : Phase.values()) {
-            Map<String, Object> row = (Map<String, Object>) split.get(phase.tag());
-            out.append(String.format(Locale.ROOT, "%s%s %s ms (%s %%)", separator, phase.tag(), row.get("ms_per_step"), row.get("pct")));
+        for (Map.Entry<String, Object> phase : ((Map<String, Object>) split.get("phases")).entrySet()) {
+            Map<String, Object> row = (Map<String, Object>) phase.getValue();
+            out.append(String.format(Locale.ROOT, "%s%s %s ms (%s %%)", separator, phase.getKey(), row.get("ms_per_step"),
+                    row.get("pct")));
             separator = ", ";
         }
         return out.toString();

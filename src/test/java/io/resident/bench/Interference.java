@@ -131,7 +131,7 @@ final class Interference {
             out.put("arrivals_ttft_ms", distribution(arriving.stream()
                     .mapToDouble(s -> s.done().timeToFirstToken().toNanos() / 1e6).toArray()));
         }
-        out.put("engine_thread", EngineSplit.of(profile));
+        out.put("engine_thread", ServingBenchmark.engineSplit(profile));
         return out;
     }
 

@@ -3,7 +3,6 @@ package io.resident.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.resident.engine.EngineProfile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
@@ -91,10 +90,21 @@ public final class LoadBenchmark {
     }
 
     /**
-     * One level's replies and its span, from the first request sent to the last reply's end, and the engine thread's
-     * profile over it (null where the service exports none).
+     * One level's replies and its span, from the first request sent to the last reply's end, and where the engine
+     * thread's time went meanwhile (null where the service exports no such metrics).
      */
-    record Level(int concurrency, List<StreamedReply> replies, long startNanos, long endNanos, EngineProfile engineThread) {}
+    record Level(int concurrency, List<StreamedReply> replies, long startNanos, long endNanos, EngineTime engineThread) {}
+
+    /** The engine thread's model steps and time by phase (by the phase's name), as the service's metrics count them. */
+    record EngineTime(long steps, Map<String, Long> nanosByPhase) {
+
+        /** What happened between an earlier reading and this one. */
+        EngineTime since(EngineTime earlier) {
+            Map<String, Long> diff = new LinkedHashMap<>();
+            nanosByPhase.forEach((phase, nanos) -> diff.put(phase, nanos - earlier.nanosByPhase.getOrDefault(phase, 0L)));
+            return new EngineTime(steps - earlier.steps, diff);
+        }
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern PHASE_SECONDS =
@@ -151,7 +161,7 @@ public final class LoadBenchmark {
             summary.put("concurrency", concurrency);
             summary.putAll(LoadStats.summarize(level.replies(), level.startNanos(), level.endNanos()));
             if (level.engineThread() != null) {
-                summary.put("engine_thread", EngineSplit.of(level.engineThread()));
+                summary.put("engine_thread", EngineSplit.of(level.engineThread().steps(), level.engineThread().nanosByPhase()));
             }
             levels.add(summary);
         }
@@ -169,40 +179,34 @@ public final class LoadBenchmark {
         if (options.warmup()) {
             send(prompts.subList(requests, prompts.size()), concurrency, Double.POSITIVE_INFINITY, WARMUP_TOKENS);
         }
-        EngineProfile before = engineProfile();
+        EngineTime before = engineTime();
         Level level = send(prompts.subList(0, requests), concurrency, options.rate(), options.maxTokens());
-        EngineProfile after = engineProfile();
+        EngineTime after = engineTime();
         return before == null || after == null ? level : new Level(level.concurrency(), level.replies(), level.startNanos(),
                 level.endNanos(), after.since(before));
     }
 
     /**
-     * The engine thread's profile as the service's /q/metrics has it (resident_engine_thread_seconds_total by phase,
-     * resident_engine_steps_total); null where it has none.
+     * The engine thread's steps and time by phase as the service's /q/metrics has them (resident_engine_steps_total,
+     * resident_engine_thread_seconds_total by phase); null where it has none.
      */
-    EngineProfile engineProfile() throws IOException, InterruptedException {
+    EngineTime engineTime() throws IOException, InterruptedException {
         HttpResponse<String> response = http.send(request("/q/metrics").GET().build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
             return null;
         }
-        long[] nanos = new long[EngineProfile.Phase.values().length];
-        int phases = 0;
+        Map<String, Long> nanos = new LinkedHashMap<>();
         long steps = -1;
         for (String line : response.body().split("\n")) {
             Matcher phase = PHASE_SECONDS.matcher(line);
             Matcher step = STEPS.matcher(line);
             if (phase.matches()) {
-                for (EngineProfile.Phase p : EngineProfile.Phase.values()) {
-                    if (p.tag().equals(phase.group(1))) {
-                        nanos[p.ordinal()] = (long) (Double.parseDouble(phase.group(2)) * 1e9);
-                        phases++;
-                    }
-                }
+                nanos.put(phase.group(1), (long) (Double.parseDouble(phase.group(2)) * 1e9));
             } else if (step.matches()) {
                 steps = (long) Double.parseDouble(step.group(1));
             }
         }
-        return phases == nanos.length && steps >= 0 ? new EngineProfile(steps, nanos) : null;
+        return nanos.isEmpty() || steps < 0 ? null : new EngineTime(steps, nanos);
     }
 
     private Level send(List<String> prompts, int concurrency, double rate, int maxTokens) throws Exception {

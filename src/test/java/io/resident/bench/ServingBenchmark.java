@@ -341,9 +341,18 @@ public final class ServingBenchmark {
                     "ms_per_token_median", round(median(msPerToken)),
                     "time_to_first_token_ms_median", round(median(ttft)),
                     "generated", generated,
-                    "engine_thread", EngineSplit.of(window)));
+                    "engine_thread", engineSplit(window)));
         }
         return out;
+    }
+
+    /** The engine thread's split in a window of the engine's profile. */
+    static Map<String, Object> engineSplit(EngineProfile window) {
+        Map<String, Long> nanos = new LinkedHashMap<>();
+        for (EngineProfile.Phase phase : EngineProfile.Phase.values()) {
+            nanos.put(phase.tag(), window.nanos(phase));
+        }
+        return EngineSplit.of(window.steps(), nanos);
     }
 
     /**

@@ -65,8 +65,10 @@ class ServingBenchmarkTest {
     private static void assertSplit(Map<String, Object> split) {
         assertTrue((Long) split.get("steps") > 0, split.toString());
         double pct = 0;
+        Map<String, Object> phases = (Map<String, Object>) split.get("phases");
+        assertEquals(Phase.values().length, phases.size(), split.toString());
         for (Phase phase : Phase.values()) {
-            Map<String, Object> row = (Map<String, Object>) split.get(phase.tag());
+            Map<String, Object> row = (Map<String, Object>) phases.get(phase.tag());
             pct += (Double) row.get("pct");
             assertTrue((Double) row.get("ms_per_step") >= 0, split.toString());
         }
