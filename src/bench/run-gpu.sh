@@ -5,10 +5,11 @@
 # must find the host's libtorch and a JNI library built for it (PYTORCH_LIBRARY_PATH, PYTORCH_VERSION,
 # PYTORCH_FLAVOR, DJL_CACHE_DIR; see docs/benchmarks.md). Writes a JSON per shape and library, comparison.md and
 # run.log into OUT_DIR. resident's run also measures the KV cache (a 10-turn chat to 6k tokens with and without
-# the prefix cache, 64 chats of up to 8k in the memory of 16 full contexts, a prompt as long as the context);
-# transformers has no counterpart of those. The load benchmark serves the checkpoint with `java -jar` (64 slots x
-# 8,192 positions) and runs 1, 8, 32 and 64 concurrent streams of 128-token prompts and replies, greedy, then 32
-# at temperature 0.8 and top-p 0.8, then one stream alone: load-*.json, load.md, and load.svg beside transformers.
+# the prefix cache, 64 chats of up to 8k in the memory of 16 full contexts, a prompt as long as the context) and, on
+# chatglm3-6b, 8 decoding streams while 8 prompts of 7,000 tokens prefill; transformers has no counterpart of those.
+# The load benchmark serves the checkpoint with `java -jar` (64 slots x 8,192 positions) and runs 1, 8, 32 and 64
+# concurrent streams of 128-token prompts and replies, greedy, then 32 at temperature 0.8 and top-p 0.8, then one
+# stream alone: load-*.json, load.md, and load.svg beside transformers.
 #
 #   bench/run-gpu.sh OUT_DIR [--shapes "chatglm3-6b qwen2.5-7b"] [--checkpoint DIR] [--quick]
 set -euo pipefail
@@ -37,8 +38,10 @@ classpath="$root/bench/classes:$(ls "$root"/app/app/*.jar):$root/app/lib/main/*:
 pairs=()
 for shape in $shapes; do
   echo "== resident: $shape"
+  interference=()
+  if [ "$shape" = chatglm3-6b ]; then interference=(--interference 8,7000); fi
   "${java[@]}" -cp "$classpath" io.resident.bench.ServingBenchmark --shape "$shape" --device cuda --dtype float16 \
-      "${sizes[@]}" "${kv_sizes[@]}" --json "$out/resident-$shape.json" 2>&1 | grep -v ' INFO ' | tee -a "$out/run.log"
+      "${sizes[@]}" "${kv_sizes[@]}" "${interference[@]}" --json "$out/resident-$shape.json" 2>&1 | grep -v ' INFO ' | tee -a "$out/run.log"
   echo "== transformers: $shape"
   python3 "$root/bench/transformers_bench.py" --shape "$shape" --shapes "$root/bench/classes/io/resident/bench" \
       "${sizes[@]}" --json "$out/hf-$shape.json" >> "$out/run.log" 2>&1 || { tail -20 "$out/run.log"; continue; }

@@ -200,6 +200,11 @@ public final class Engine implements AutoCloseable {
         return new Stats(options.maxBatch(), live.size(), waiting.get(), kv.used(), kv.blocks());
     }
 
+    /** Where the engine thread's time went since it started, as of its last loop or wait for work; any thread, no wait. */
+    public EngineProfile profile() {
+        return scheduler.profile();
+    }
+
     /** Batch slots: the most replies generated at once. */
     public int slots() {
         return options.maxBatch();

@@ -42,11 +42,6 @@ public class ModelHolder {
 
     private static final Logger LOG = Logger.getLogger(ModelHolder.class);
     private static final double GIB = 1L << 30;
-    static final int GPU_PREFILL_CHUNK = 2048;
-    static final int CPU_PREFILL_CHUNK = 256;
-    /** On an H100 a 512-token chunk of ChatGLM3-6B costs about what a plain decode step does, so replies keep ~2x speed. */
-    static final int GPU_STEP_TOKENS = 512;
-    static final int CPU_STEP_TOKENS = 256;
 
     /** Where the model is in its life. */
     public enum State { LOADING, READY, DRAINING, FAILED }
@@ -248,13 +243,12 @@ public class ModelHolder {
                 maxStepTokens(device), config.prefixCache());
     }
 
-    /** Unset: by device, and at least twice the batch, so that prompts keep half a step beside a full batch's decode. */
     private int maxStepTokens(Device device) {
-        return config.maxStepTokens().orElse(Math.max(device.isGpu() ? GPU_STEP_TOKENS : CPU_STEP_TOKENS, 2 * config.maxBatch()));
+        return config.maxStepTokens().orElse(EngineOptions.defaultMaxStepTokens(device.isGpu(), config.maxBatch()));
     }
 
     private int prefillChunk(Device device) {
-        return config.prefillChunk().orElse(device.isGpu() ? GPU_PREFILL_CHUNK : CPU_PREFILL_CHUNK);
+        return config.prefillChunk().orElse(EngineOptions.defaultPrefillChunk(device.isGpu()));
     }
 
     /** As RESIDENT_DEVICE spells it: cpu or cuda:N. */

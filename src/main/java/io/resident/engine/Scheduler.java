@@ -1,5 +1,6 @@
 package io.resident.engine;
 
+import io.resident.engine.EngineProfile.Phase;
 import io.resident.kv.KvCacheManager;
 import io.resident.model.CausalLM;
 import io.resident.model.CausalLM.Scores;
@@ -30,7 +31,7 @@ import org.jboss.logging.Logger;
  * the step after next. When a running sequence needs a block and none is left, the newest running sequence is
  * preempted: its blocks go back and it waits to be recomputed (prompt and generated tokens, as one prompt). A
  * sequence's blocks are free again the step it ends. An exception inside a step fails that step's sequences only.
- * Idle, the thread blocks on its inbox.
+ * Idle, the thread blocks on its inbox. Its time is accounted by phase ({@link EngineProfile}).
  */
 final class Scheduler implements Runnable {
 
@@ -54,6 +55,7 @@ final class Scheduler implements Runnable {
     /** Sequences holding blocks, oldest first: the last is the one preempted when blocks run out. */
     private final List<Sequence> running = new ArrayList<>();
     private boolean stopRequested;
+    private final PhaseClock clock = new PhaseClock();
 
     private volatile long heartbeatNanos = System.nanoTime();
     private volatile KvCacheManager.Stats kvStats;
@@ -115,20 +117,34 @@ final class Scheduler implements Runnable {
         return kvStats;
     }
 
+    EngineProfile profile() {
+        return clock.profile();
+    }
+
     @Override
     public void run() {
         try {
             while (!(stopRequested && idle())) {
                 heartbeatNanos = System.nanoTime();
-                Runnable command = idle() ? inbox.poll(HEARTBEAT.toNanos(), TimeUnit.NANOSECONDS) : inbox.poll();
+                Runnable command;
+                if (idle()) {
+                    clock.waitForWork();
+                    command = inbox.poll(HEARTBEAT.toNanos(), TimeUnit.NANOSECONDS);
+                    clock.enter(Phase.SCHEDULE);
+                } else {
+                    command = inbox.poll();
+                }
                 for (; command != null; command = inbox.poll()) {
                     command.run();
                 }
                 if (!idle()) {
                     step();
                 }
+                clock.enter(Phase.OUTPUT);
                 output.flush();
+                clock.enter(Phase.SCHEDULE);
                 kvStats = kv.stats();
+                clock.publish();
             }
         } catch (Throwable t) {
             died.accept(t);
@@ -180,11 +196,18 @@ final class Scheduler implements Runnable {
             return;
         }
         try {
+            clock.enter(Phase.MODEL);
+            clock.stepped();
             List<Scores> scores = model.step(segments);
+            clock.enter(Phase.SCHEDULE);
             for (int row = 0; row < batch.size(); row++) {
                 Sequence s = batch.get(row);
                 s.cached += segments.get(row).tokens().length;
                 kv.indexFull(s.blocks, s.tokens, s.cached);
+            }
+            clock.enter(Phase.SAMPLE);
+            for (int row = 0; row < batch.size(); row++) {
+                Sequence s = batch.get(row);
                 if (s.pending() == 0) {
                     if (s.generated == 0) {
                         metrics.prefilled(s.prompt.length);
@@ -193,6 +216,7 @@ final class Scheduler implements Runnable {
                 }
             }
         } catch (RuntimeException | OutOfMemoryError e) {
+            clock.enter(Phase.SCHEDULE);
             LOG.errorf(e, "A step of %d sequences failed; they fail, the engine goes on", batch.size());
             for (Sequence s : batch) {
                 if (running.contains(s)) {

@@ -1,12 +1,14 @@
 package io.resident.ops;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.resident.ResidentConfig;
 import io.resident.engine.Engine;
 import io.resident.engine.EngineMetrics;
+import io.resident.engine.EngineProfile;
 import io.resident.engine.FinishReason;
 import io.resident.engine.ModelHolder;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -55,6 +57,15 @@ public class ResidentMetrics implements EngineMetrics {
                 .description("Running sequences that gave their KV-cache blocks back to be recomputed").register(registry);
         engineGauge(holder, "resident.kv.cache.usage.ratio", "KV-cache blocks held by running requests over the pool",
                 stats -> stats.kvBlocks() == 0 ? 0 : stats.kvBlocksUsed() / (double) stats.kvBlocks());
+        for (EngineProfile.Phase phase : EngineProfile.Phase.values()) {
+            FunctionCounter.builder("resident.engine.thread", holder, h -> engineProfile(h, p -> p.nanos(phase) / 1e9))
+                    .baseUnit("seconds").tag("phase", phase.tag())
+                    .description("The engine thread's time by phase: schedule, model (forward pass, sampling on the device"
+                            + " and the copy of its picks), sample (choices read back), output (handed to the output thread), idle")
+                    .register(registry);
+        }
+        FunctionCounter.builder("resident.engine.steps", holder, h -> engineProfile(h, EngineProfile::steps))
+                .description("Model steps the engine ran").register(registry);
         Gauge.builder("resident.gpu.memory.used", gpu, source -> source.read().map(r -> (double) r.used()).orElse(0.0))
                 .baseUnit("bytes").description("GPU memory in use on the model's device").register(registry);
         Gauge.builder("resident.gpu.memory.total", gpu, source -> source.read().map(r -> (double) r.total()).orElse(0.0))
@@ -73,6 +84,11 @@ public class ResidentMetrics implements EngineMetrics {
             ToDoubleFunction<Engine.Stats> value) {
         Gauge.builder(name, holder, h -> h.get().loaded() ? value.applyAsDouble(h.get().served().engine().stats()) : 0)
                 .description(description).register(registry);
+    }
+
+    /** What the engine's profile says, as of its thread's last loop; 0 until the model is loaded. */
+    private static double engineProfile(Provider<ModelHolder> holder, ToDoubleFunction<EngineProfile> value) {
+        return holder.get().loaded() ? value.applyAsDouble(holder.get().served().engine().profile()) : 0;
     }
 
     /** A request that failed, by cause: busy, invalid_request, context_overflow, unauthorized, internal, engine. */

@@ -25,6 +25,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -32,7 +34,8 @@ import java.util.stream.Stream;
  * Load on a running service over HTTP, as vLLM's serving benchmark puts it: streaming chat completions (server-sent
  * events with the usage in a last chunk), at most N at once, sent all at once or at a Poisson rate, for each
  * concurrency of a sweep. Reports aggregate output tokens/s, time to first token, inter-token latency (the gaps
- * between chunks), time per output token and request latency (mean, p50, p90, p99), and failures; prints a table
+ * between chunks), time per output token and request latency (mean, p50, p90, p99), and failures, and where the
+ * engine thread's time went during each level (from the service's /q/metrics before and after it); prints a table
  * and writes the figures as JSON.
  *
  * <pre>
@@ -86,10 +89,27 @@ public final class LoadBenchmark {
         }
     }
 
-    /** One level's replies and its span, from the first request sent to the last reply's end. */
-    record Level(int concurrency, List<StreamedReply> replies, long startNanos, long endNanos) {}
+    /**
+     * One level's replies and its span, from the first request sent to the last reply's end, and where the engine
+     * thread's time went meanwhile (null where the service exports no such metrics).
+     */
+    record Level(int concurrency, List<StreamedReply> replies, long startNanos, long endNanos, EngineTime engineThread) {}
+
+    /** The engine thread's model steps and time by phase (by the phase's name), as the service's metrics count them. */
+    record EngineTime(long steps, Map<String, Long> nanosByPhase) {
+
+        /** What happened between an earlier reading and this one. */
+        EngineTime since(EngineTime earlier) {
+            Map<String, Long> diff = new LinkedHashMap<>();
+            nanosByPhase.forEach((phase, nanos) -> diff.put(phase, nanos - earlier.nanosByPhase.getOrDefault(phase, 0L)));
+            return new EngineTime(steps - earlier.steps, diff);
+        }
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern PHASE_SECONDS =
+            Pattern.compile("resident_engine_thread_seconds_total\\{.*phase=\"([a-z]+)\".*} (\\S+)");
+    private static final Pattern STEPS = Pattern.compile("resident_engine_steps_total(?:\\{.*})? (\\S+)");
     /** Tokens of each warm-up reply: enough to run the level's decode batch (and capture its graph) once. */
     private static final int WARMUP_TOKENS = 8;
     /** Tries at a prompt of the exact length after the first; the first usually lands. */
@@ -140,6 +160,9 @@ public final class LoadBenchmark {
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("concurrency", concurrency);
             summary.putAll(LoadStats.summarize(level.replies(), level.startNanos(), level.endNanos()));
+            if (level.engineThread() != null) {
+                summary.put("engine_thread", EngineSplit.of(level.engineThread().steps(), level.engineThread().nanosByPhase()));
+            }
             levels.add(summary);
         }
         report.put("levels", levels);
@@ -156,7 +179,34 @@ public final class LoadBenchmark {
         if (options.warmup()) {
             send(prompts.subList(requests, prompts.size()), concurrency, Double.POSITIVE_INFINITY, WARMUP_TOKENS);
         }
-        return send(prompts.subList(0, requests), concurrency, options.rate(), options.maxTokens());
+        EngineTime before = engineTime();
+        Level level = send(prompts.subList(0, requests), concurrency, options.rate(), options.maxTokens());
+        EngineTime after = engineTime();
+        return before == null || after == null ? level : new Level(level.concurrency(), level.replies(), level.startNanos(),
+                level.endNanos(), after.since(before));
+    }
+
+    /**
+     * The engine thread's steps and time by phase as the service's /q/metrics has them (resident_engine_steps_total,
+     * resident_engine_thread_seconds_total by phase); null where it has none.
+     */
+    EngineTime engineTime() throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(request("/q/metrics").GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            return null;
+        }
+        Map<String, Long> nanos = new LinkedHashMap<>();
+        long steps = -1;
+        for (String line : response.body().split("\n")) {
+            Matcher phase = PHASE_SECONDS.matcher(line);
+            Matcher step = STEPS.matcher(line);
+            if (phase.matches()) {
+                nanos.put(phase.group(1), (long) (Double.parseDouble(phase.group(2)) * 1e9));
+            } else if (step.matches()) {
+                steps = (long) Double.parseDouble(step.group(1));
+            }
+        }
+        return nanos.isEmpty() || steps < 0 ? null : new EngineTime(steps, nanos);
     }
 
     private Level send(List<String> prompts, int concurrency, double rate, int maxTokens) throws Exception {
@@ -187,7 +237,7 @@ public final class LoadBenchmark {
             replies.add(f.get());
         }
         long end = replies.stream().mapToLong(StreamedReply::endNanos).max().orElse(start);
-        return new Level(concurrency, replies, start, end);
+        return new Level(concurrency, replies, start, end, null);
     }
 
     /** Each request's send time after the first, in ns: exponential gaps at the rate (Poisson arrivals), or all at 0. */
@@ -342,6 +392,12 @@ public final class LoadBenchmark {
                     level.get("requests"), level.get("failed"), level.get("output_tokens_per_s"),
                     percentiles((Map<String, Object>) level.get("ttft_ms")), percentiles((Map<String, Object>) level.get("itl_ms")),
                     ((Map<String, Object>) level.get("tpot_ms")).get("p50"), ((Map<String, Object>) level.get("latency_ms")).get("p50")));
+        }
+        for (Map<String, Object> level : (List<Map<String, Object>>) report.get("levels")) {
+            if (level.get("engine_thread") != null) {
+                out.append(String.format("%nconcurrency %s, the engine thread: %s", level.get("concurrency"),
+                        EngineSplit.describe((Map<String, Object>) level.get("engine_thread"))));
+            }
         }
         for (Map<String, Object> level : (List<Map<String, Object>>) report.get("levels")) {
             if (level.get("errors") != null) {

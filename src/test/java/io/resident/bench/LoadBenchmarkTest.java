@@ -9,6 +9,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.net.URL;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The load benchmark against the app on the demo model: exact prompt and reply lengths, no failures. */
@@ -47,7 +48,12 @@ class LoadBenchmarkTest {
             assertEquals((long) requests * REPLY, summary.get("output_tokens"));
             assertEquals((long) requests * PROMPT, summary.get("prompt_tokens"));
             assertTrue((Double) summary.get("output_tokens_per_s") > 0);
+            Map<String, Object> engineThread = (Map<String, Object>) summary.get("engine_thread");
+            assertTrue((Long) engineThread.get("steps") >= REPLY - 1, "the level's steps, from /q/metrics: " + engineThread);
+            assertEquals(Set.of("model", "sample", "schedule", "output", "idle"), ((Map<String, Object>) engineThread.get("phases")).keySet(),
+                    engineThread.toString());
         }
         assertTrue(LoadBenchmark.table(report).contains("| 3 | 3 | 0 |"), LoadBenchmark.table(report));
+        assertTrue(LoadBenchmark.table(report).contains("concurrency 3, the engine thread: "), LoadBenchmark.table(report));
     }
 }

@@ -12,6 +12,7 @@ import io.resident.engine.DemoModel;
 import io.resident.engine.Engine;
 import io.resident.engine.EngineMetrics;
 import io.resident.engine.EngineOptions;
+import io.resident.engine.EngineProfile;
 import io.resident.engine.ForwardingModel;
 import io.resident.engine.Generation;
 import io.resident.engine.GenerationRequest;
@@ -53,6 +54,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>
  * java -cp ... io.resident.bench.ServingBenchmark --shape chatglm3-6b --device cuda --dtype float16 --json out.json
  * java -cp ... io.resident.bench.ServingBenchmark --model /models/chatglm3-6b --device cuda
+ * java -cp ... io.resident.bench.ServingBenchmark --shape chatglm3-6b --device cuda --dtype float16 --interference 8,7000
  * java -cp ... io.resident.bench.ServingBenchmark --model src/test/resources/fixtures/qwen2-tiny --device cpu \
  *     --streams 8 --schema src/test/resources/io/resident/bench/constrained.schema.json
  * ./mvnw -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=io.resident.bench.ServingBenchmark \
@@ -60,13 +62,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  *
  * Options and defaults: --prompts 128,2048,8192 (time to first token), --batches 1,8,32 (decode steps),
- * --streams 1,8,32,64, --tokens 128 and --stream-prompt 128 (each stream's reply and prompt), --prefill-chunk 2048,
- * --decode-steps 128, --device auto, --dtype auto, --json FILE; --chat-turns 10 and --chat-history 6000 (turns of a
+ * --streams 1,8,32,64, --tokens 128 and --stream-prompt 128 (each stream's reply and prompt), --prefill-chunk and
+ * --max-step-tokens (as RESIDENT_PREFILL_CHUNK and RESIDENT_MAX_STEP_TOKENS; unset, the service's defaults for the
+ * device), --decode-steps 128, --device auto, --dtype auto, --json FILE; --interference D,L (D streams decode, then D
+ * prompts of L tokens arrive at once: the streams' inter-token latency while those prefill against D streams alone;
+ * 0 skips it, the default); --chat-turns 10 and --chat-history 6000 (turns of a
  * chat and the history they reach, each reply 128 tokens), --pool-chats 64, --pool-slots 16 and --pool-context 8192
  * (chats of up to a context each, at once, in a pool of that many full contexts); 0 turns or chats skips one;
  * --schema FILE (also run every stream held to this JSON schema, as response_format json_schema does, and report the
  * per-token overhead). A model directory without tokenizer files (a test fixture) streams its text through Qwen3's
- * tokenizer.
+ * tokenizer. Every engine is the service's (its step budget included), and each run of streams reports where the
+ * engine thread's time went (model, sampling, scheduling, output, idle).
  *
  * A named shape (chatglm3-6b, qwen2.5-0.5b, qwen2.5-7b, llama-3.1-8b) is built with seeded random weights; replies
  * then never end early, since every stream is given exactly --tokens tokens (end-of-sequence ids are ignored, as
@@ -76,8 +82,9 @@ public final class ServingBenchmark {
 
     /** One run's settings, from the command line. */
     record Options(String shape, Path model, String device, String dtype, List<Integer> prompts, List<Integer> batches,
-            List<Integer> streams, int tokens, int streamPrompt, int prefillChunk, int decodeSteps, int chatTurns,
-            int chatHistory, int poolChats, int poolSlots, int poolContext, Path json, Path schema) {
+            List<Integer> streams, int tokens, int streamPrompt, int prefillChunk, int maxStepTokens, int decodeSteps,
+            int interferenceStreams, int interferencePrompt, int chatTurns, int chatHistory, int poolChats, int poolSlots,
+            int poolContext, Path json, Path schema) {
 
         static Options parse(String[] args) {
             Map<String, String> a = new LinkedHashMap<>();
@@ -90,13 +97,19 @@ public final class ServingBenchmark {
             if (a.containsKey("shape") == a.containsKey("model")) {
                 throw new IllegalArgumentException("give one of --shape " + Shapes.NAMES + " or --model <directory>");
             }
+            List<Integer> interference = ints(a.getOrDefault("interference", "0"));
+            if (!(interference.equals(List.of(0)) || interference.size() == 2 && interference.stream().allMatch(n -> n > 0))) {
+                throw new IllegalArgumentException("--interference takes D,L (streams, prompt tokens) or 0, got " + interference);
+            }
             return new Options(a.get("shape"), a.containsKey("model") ? Path.of(a.get("model")) : null,
                     a.getOrDefault("device", "auto"), a.getOrDefault("dtype", "auto"),
                     ints(a.getOrDefault("prompts", "128,2048,8192")), ints(a.getOrDefault("batches", "1,8,32")),
                     ints(a.getOrDefault("streams", "1,8,32,64")), Integer.parseInt(a.getOrDefault("tokens", "128")),
                     Integer.parseInt(a.getOrDefault("stream-prompt", "128")),
-                    Integer.parseInt(a.getOrDefault("prefill-chunk", "2048")),
+                    Integer.parseInt(a.getOrDefault("prefill-chunk", "0")),
+                    Integer.parseInt(a.getOrDefault("max-step-tokens", "0")),
                     Integer.parseInt(a.getOrDefault("decode-steps", "128")),
+                    interference.getFirst(), interference.getLast(),
                     Integer.parseInt(a.getOrDefault("chat-turns", "10")), Integer.parseInt(a.getOrDefault("chat-history", "6000")),
                     Integer.parseInt(a.getOrDefault("pool-chats", "64")), Integer.parseInt(a.getOrDefault("pool-slots", "16")),
                     Integer.parseInt(a.getOrDefault("pool-context", "8192")),
@@ -123,7 +136,7 @@ public final class ServingBenchmark {
     private final Map<String, Object> report = new LinkedHashMap<>();
     private long peakDeviceBytes;
 
-    private ServingBenchmark(Options options) {
+    ServingBenchmark(Options options) {
         this.options = options;
     }
 
@@ -137,17 +150,18 @@ public final class ServingBenchmark {
         System.out.println(Table.of(report));
     }
 
-    private Map<String, Object> run() throws Exception {
-        int slots = Math.max(Math.max(max(options.batches()), max(options.streams())), options.poolSlots());
+    Map<String, Object> run() throws Exception {
+        // the interference run holds its decoding streams and its arriving prompts at once
+        int engineSlots = Math.max(max(options.streams()), 2 * options.interferenceStreams());
+        int slots = Math.max(Math.max(max(options.batches()), engineSlots), options.poolSlots());
         long started = System.nanoTime();
         int context = Math.max(Math.max(max(options.prompts()) + 1,
                 options.streamPrompt() + Math.max(options.tokens(), DECODE_WARMUP + options.decodeSteps()) + 1),
-                Math.max(options.chatHistory() + CHAT_REPLY + 1, options.poolContext()));
+                Math.max(Math.max(options.chatHistory() + CHAT_REPLY + 1, options.poolContext()), options.interferencePrompt() + 1));
         // without the prefix cache, as its prompts share nothing and decodeSteps writes the model's blocks directly
+        EngineOptions served = engineOptions(ModelLoader.device(options.device()), engineSlots, false);
         try (Shapes.Loaded loaded = Shapes.load(options, slots, context);
-                Engine engine = new Engine(loaded.model(), loaded.tokenizer(),
-                        new EngineOptions(max(options.streams()), max(options.streams()), Duration.ofMinutes(10), options.prefillChunk(), false),
-                        EngineMetrics.NONE)) {
+                Engine engine = new Engine(loaded.model(), loaded.tokenizer(), served, EngineMetrics.NONE)) {
             CausalLM model = loaded.model();
             engine.generate(new GenerationRequest(randomIds(model.config(), 8), SamplingParams.greedy(1)));
             double loadSeconds = (System.nanoTime() - started) / 1e9;
@@ -162,7 +176,8 @@ public final class ServingBenchmark {
             report.put("slots", engine.slots());
             report.put("kv_blocks", model.blocks());
             report.put("context", engine.maxContext());
-            report.put("prefill_chunk", options.prefillChunk());
+            report.put("prefill_chunk", served.prefillChunk());
+            report.put("max_step_tokens", served.maxStepTokens());
             report.put("load_to_ready_s", round(loadSeconds));
             sampleMemory(loaded.device());
             report.put("time_to_first_token_ms", timeToFirstToken(engine, c, loaded.device()));
@@ -171,6 +186,9 @@ public final class ServingBenchmark {
             report.put("streams", streams(engine, c, loaded.device(), null));
             if (options.schema() != null) {
                 report.put("constrained_streams", constrainedStreams(engine, c, loaded.device()));
+            }
+            if (options.interferenceStreams() > 0) {
+                report.put("interference", interference(engine, c, loaded.device()));
             }
             report.put("prompt_as_long_as_the_context", longPrompt(engine, c, loaded.device()));
             if (options.chatTurns() > 0) {
@@ -305,6 +323,7 @@ public final class ServingBenchmark {
                 calls.add(() -> engine.generate(new GenerationRequest(prompt, params)));
             }
             long begin = System.nanoTime();
+            EngineProfile before = engine.profile().at(System.nanoTime());
             List<Generation> replies = new ArrayList<>();
             try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (Future<Generation> f : threads.invokeAll(calls)) {
@@ -312,6 +331,7 @@ public final class ServingBenchmark {
                 }
             }
             double seconds = (System.nanoTime() - begin) / 1e9;
+            EngineProfile window = engine.profile().at(System.nanoTime()).since(before);
             long generated = replies.stream().mapToLong(g -> g.done().completionTokens()).sum();
             double[] msPerToken = replies.stream().mapToDouble(g -> 1e3 / g.done().tokensPerSecond()).toArray();
             double[] ttft = replies.stream().mapToDouble(g -> g.done().timeToFirstToken().toNanos() / 1e6).toArray();
@@ -320,8 +340,29 @@ public final class ServingBenchmark {
                     "tokens_per_s", round(generated / seconds),
                     "ms_per_token_median", round(median(msPerToken)),
                     "time_to_first_token_ms_median", round(median(ttft)),
-                    "generated", generated));
+                    "generated", generated,
+                    "engine_thread", engineSplit(window)));
         }
+        return out;
+    }
+
+    /** The engine thread's split in a window of the engine's profile. */
+    static Map<String, Object> engineSplit(EngineProfile window) {
+        Map<String, Long> nanos = new LinkedHashMap<>();
+        for (EngineProfile.Phase phase : EngineProfile.Phase.values()) {
+            nanos.put(phase.tag(), window.nanos(phase));
+        }
+        return EngineSplit.of(window.steps(), nanos);
+    }
+
+    /**
+     * --interference D,L: D streams decoding while D prompts of L tokens prefill, against the plain decode step of D
+     * streams, with the engine thread's split in each window.
+     */
+    private Map<String, Object> interference(Engine engine, ModelConfig c, Device device) throws Exception {
+        Map<String, Object> out = new Interference(engine, options.streamPrompt(), options.decodeSteps(), n -> randomIds(c, n))
+                .measure(options.interferenceStreams(), options.interferencePrompt());
+        sampleMemory(device);
         return out;
     }
 
@@ -355,8 +396,7 @@ public final class ServingBenchmark {
             List<Double> ttft = new ArrayList<>();
             int[] history = new int[0];
             int lastCached = 0;
-            try (Engine engine = new Engine(model, tokenizer,
-                    new EngineOptions(1, 1, Duration.ofMinutes(10), options.prefillChunk(), cached), EngineMetrics.NONE)) {
+            try (Engine engine = new Engine(model, tokenizer, engineOptions(device, 1, cached), EngineMetrics.NONE)) {
                 for (int turn = 0; turn < options.chatTurns(); turn++) {
                     int[] prompt = concat(history, randomIds(model.config(), message, ids));
                     Generation g = engine.generate(new GenerationRequest(prompt, reply));
@@ -404,8 +444,7 @@ public final class ServingBenchmark {
             prompts.add(randomIds(model.config(),
                     Math.min(longest, 256 + (int) ((longest - 256) * Math.pow(i / Math.max(1.0, n - 1), 3)))));
         }
-        try (Engine engine = new Engine(pool, tokenizer,
-                new EngineOptions(n, n, Duration.ofMinutes(10), options.prefillChunk(), false), counting)) {
+        try (Engine engine = new Engine(pool, tokenizer, engineOptions(device, n, false), counting)) {
             List<Callable<Generation>> calls = prompts.stream()
                     .<Callable<Generation>>map(prompt -> () -> engine.generate(new GenerationRequest(prompt, params))).toList();
             AtomicInteger peak = new AtomicInteger();
@@ -433,6 +472,17 @@ public final class ServingBenchmark {
                     "tokens_per_s", round(generated / seconds), "preemptions", preemptions.get(),
                     "peak_block_use", round(peak.get() / (double) blocks));
         }
+    }
+
+    /**
+     * The service's engine on this device for maxBatch slots (as many may wait): --prefill-chunk and --max-step-tokens
+     * stand for RESIDENT_PREFILL_CHUNK and RESIDENT_MAX_STEP_TOKENS, unset their defaults.
+     */
+    private EngineOptions engineOptions(Device device, int maxBatch, boolean prefixCache) {
+        int chunk = options.prefillChunk() > 0 ? options.prefillChunk() : EngineOptions.defaultPrefillChunk(device.isGpu());
+        int stepTokens = options.maxStepTokens() > 0 ? options.maxStepTokens()
+                : EngineOptions.defaultMaxStepTokens(device.isGpu(), maxBatch);
+        return new EngineOptions(maxBatch, maxBatch, Duration.ofMinutes(10), chunk, stepTokens, prefixCache);
     }
 
     private static int[] concat(int[] a, int[] b) {

@@ -11,9 +11,9 @@ final class Table {
     static String of(Map<String, Object> report) {
         StringBuilder out = new StringBuilder();
         out.append(String.format("%s on %s, %s, %,d parameters, %d at once, %d KV-cache blocks of 16, context %d,"
-                        + " prefill chunk %s%n", report.get("model"), report.get("device"), report.get("dtype"),
+                        + " prefill chunk %s, step budget %s tokens%n", report.get("model"), report.get("device"), report.get("dtype"),
                 report.get("parameters"), report.get("slots"), report.get("kv_blocks"), report.get("context"),
-                report.get("prefill_chunk")));
+                report.get("prefill_chunk"), report.get("max_step_tokens")));
         out.append(String.format("load to ready (in-process, warm-up included): %s s; peak device memory: %.2f GiB;"
                 + " one small native op: %s us%n%n", report.get("load_to_ready_s"),
                 ((Number) report.get("peak_device_memory_bytes")).longValue() / (double) (1L << 30), report.get("native_op_us")));
@@ -28,12 +28,18 @@ final class Table {
         ((Map<String, Map<String, Object>>) report.get("streams")).forEach((n, row) ->
                 out.append(String.format("| %s | %s | %s | %s |%n", n, row.get("tokens_per_s"), row.get("ms_per_token_median"),
                         row.get("time_to_first_token_ms_median"))));
+        out.append("\nthe engine thread, by concurrent streams (ms a step and share of the run):\n");
+        ((Map<String, Map<String, Object>>) report.get("streams")).forEach((n, row) -> out.append(String.format("- %s: %s%n", n,
+                EngineSplit.describe((Map<String, Object>) row.get("engine_thread")))));
         if (report.containsKey("constrained_streams")) {
             out.append("\n| concurrent streams | free ms/token | constrained ms/token | overhead | constrained tokens a round |\n"
                     + "| --- | --- | --- | --- | --- |\n");
             ((Map<String, Map<String, Object>>) report.get("constrained_streams")).forEach((n, row) ->
                     out.append(String.format("| %s | %s | %s | %s%% | %s |%n", n, row.get("free_ms_per_token"),
                             row.get("constrained_ms_per_token"), row.get("overhead_pct"), row.get("constrained_tokens_per_round"))));
+        }
+        if (report.get("interference") instanceof Map<?, ?> interference) {
+            interference(out, (Map<String, Object>) interference);
         }
         Map<String, Object> longPrompt = (Map<String, Object>) report.get("prompt_as_long_as_the_context");
         out.append(String.format("%na prompt of %s tokens (the context less one): first token after %s ms; one token more: %s;"
@@ -52,5 +58,33 @@ final class Table {
                     pooled.get("preemptions"), pooled.get("peak_block_use")));
         }
         return out.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void interference(StringBuilder out, Map<String, Object> interference) {
+        Map<String, Object> plain = (Map<String, Object>) interference.get("plain");
+        Map<String, Object> during = (Map<String, Object>) interference.get("during_prefill");
+        out.append(String.format("%n%s decoding streams while %s prompts of %s tokens arrive at once and prefill:%n%n",
+                interference.get("decoding_streams"), interference.get("arriving_prompts"), interference.get("arriving_prompt_tokens")));
+        out.append("| window | ms | gaps | ITL ms p50 / p90 / p99 / max |\n| --- | --- | --- | --- |\n");
+        window(out, "plain decode", plain);
+        window(out, "during the prefill", during);
+        Map<String, Object> ttft = (Map<String, Object>) during.get("arrivals_ttft_ms");
+        StringBuilder ratio = new StringBuilder();
+        ((Map<String, Object>) interference.get("itl_ratio")).forEach((key, value) ->
+                ratio.append(ratio.isEmpty() ? "" : ", ").append(key).append(' ').append(value).append('x'));
+        out.append(String.format("%nITL during / plain: %s; the prompts' first tokens after %s ms (p50), %s ms (max); %s of %s"
+                        + " decoding streams still decoding when the last came%n", ratio, ttft.get("p50"),
+                ttft.get("max"), during.get("decoding_streams_cancelled"), interference.get("decoding_streams")));
+        out.append(String.format("the engine thread, plain: %s%nthe engine thread, during the prefill: %s%n",
+                EngineSplit.describe((Map<String, Object>) plain.get("engine_thread")),
+                EngineSplit.describe((Map<String, Object>) during.get("engine_thread"))));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void window(StringBuilder out, String name, Map<String, Object> window) {
+        Map<String, Object> itl = (Map<String, Object>) window.get("itl_ms");
+        out.append(String.format("| %s | %s | %s | %s / %s / %s / %s |%n", name, window.get("window_ms"), window.get("gaps"),
+                itl.get("p50"), itl.get("p90"), itl.get("p99"), itl.get("max")));
     }
 }

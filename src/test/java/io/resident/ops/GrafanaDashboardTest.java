@@ -50,12 +50,12 @@ class GrafanaDashboardTest {
         missing.removeAll(exported);
         assertEquals(Set.of(), missing, "queried by the dashboard, not at /q/metrics");
 
-        // what the dashboard is for: throughput, latency percentiles, load, KV cache, sessions, GPU memory, errors
+        // what the dashboard is for: throughput, latency percentiles, load, KV cache, sessions, GPU memory, errors, the engine thread
         assertTrue(queried.containsAll(Set.of("resident_generation_tokens_total", "resident_time_to_first_token_seconds_bucket",
                 "resident_inter_token_latency_seconds_bucket", "resident_requests_running", "resident_requests_waiting",
                 "resident_kv_cache_usage_ratio", "resident_sessions_active", "resident_gpu_memory_used_bytes",
                 "resident_gpu_memory_total_bytes", "resident_gpu_memory_readiness_threshold", "resident_request_errors_total",
-                "resident_session_store_duration_seconds_bucket")),
+                "resident_session_store_duration_seconds_bucket", "resident_engine_thread_seconds_total")),
                 queried.toString());
         dashboard.get("panels").forEach(panel -> assertEquals("${datasource}", panel.at("/datasource/uid").asText(),
                 panel.get("title").asText() + " reads the dashboard's Prometheus"));

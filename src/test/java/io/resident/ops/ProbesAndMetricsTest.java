@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.resident.engine.EngineBusyException;
+import io.resident.engine.EngineProfile;
 import io.resident.engine.FinishReason;
 import io.resident.engine.ModelHolder;
 import io.resident.engine.ServedModel;
@@ -148,6 +149,13 @@ class ProbesAndMetricsTest {
         assertTrue(after.get("resident_prefix_cache_hits_total") >= before.get("resident_prefix_cache_hits_total") + 16,
                 "the resent prompt's full blocks are hits");
         assertTrue(after.containsKey("resident_preemptions_total"));
+        assertTrue(after.get("resident_engine_steps_total") > before.get("resident_engine_steps_total"), "the engine's steps");
+        for (EngineProfile.Phase phase : EngineProfile.Phase.values()) {
+            String series = "resident_engine_thread_seconds_total{phase=\"" + phase.tag() + "\"}";
+            assertTrue(after.get(series) >= before.get(series), series + " only grows");
+        }
+        assertTrue(after.get("resident_engine_thread_seconds_total{phase=\"model\"}")
+                > before.get("resident_engine_thread_seconds_total{phase=\"model\"}"), "the steps' time is the model's");
     }
 
     private static CompletableFuture<FinishReason> waiter(ServedModel served) {
