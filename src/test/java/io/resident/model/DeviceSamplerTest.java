@@ -169,7 +169,7 @@ class DeviceSamplerTest {
             for (int i = 0; i < picks.size(); i++) {
                 System.arraycopy(row, 0, tiled, i * vocab, vocab);
             }
-            picked = sampler.pick(m.create(tiled, new Shape(picks.size(), vocab)), picks, m);
+            picked = sampler.pick(m.create(tiled, new Shape(picks.size(), vocab)), picks, summaries(row, picks.size()), m);
         }
         int best = Arrays.stream(ids).boxed().max(Comparator.comparingDouble(id -> row[id])).orElseThrow();
         assertEquals(best, picked[0].id());
@@ -179,6 +179,33 @@ class DeviceSamplerTest {
             int at = id;
             boolean isAllowed = Arrays.stream(ids).anyMatch(a -> a == at);
             assertTrue(isAllowed ? counts[id] > 0 : counts[id] == 0, "id " + id + " drawn " + counts[id] + " times");
+        }
+    }
+
+    @Test
+    void greedyUnderAMaskIsTheLowestAllowedIdOfTheLargestAllowedLogitWithTheFreeRowsLogprob() {
+        float[] row = {0.5f, 3f, -1f, 3f, 2f, 3f, 1f, 2f, 0f, -2f};
+        double logSumExp = (float) CausalLM.Scores.of(row).logSumExp(); // as the step's summary holds it
+        // allowed ids -> expected pick: the row's argmax (1) allowed, then ties of 3 at 3 and 5, then 2 at 4 and 7
+        long[][] allowed = {{0b11_1111_1111L}, {0b10_1010L}, {0b10_1000L}, {0b1001_0001L}, {0b1001_0000L}};
+        int[] expected = {1, 1, 3, 4, 4};
+        DeviceSampler sampler = new DeviceSampler(manager, row.length);
+        List<Pick> picks = new ArrayList<>();
+        for (long[] mask : allowed) {
+            picks.add(new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 0, 0f, () -> mask, null));
+        }
+        Picked[] picked;
+        try (NDManager m = manager.newSubManager()) {
+            float[] tiled = new float[picks.size() * row.length];
+            for (int i = 0; i < picks.size(); i++) {
+                System.arraycopy(row, 0, tiled, i * row.length, row.length);
+            }
+            picked = sampler.pick(m.create(tiled, new Shape(picks.size(), row.length)), picks, summaries(row, picks.size()), m);
+        }
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], picked[i].id(), "mask " + Long.toBinaryString(allowed[i][0]));
+            // as a free greedy row's logprob is reported: its logit less the summary's log-sum-exp
+            assertEquals((float) (row[expected[i]] - logSumExp), picked[i].logprob(), 0f, "mask " + i);
         }
     }
 
@@ -264,8 +291,20 @@ class DeviceSamplerTest {
     /** Picks over copies of the known row, one a pick. */
     private Picked[] pickWith(DeviceSampler sampler, List<Pick> picks) {
         try (NDManager m = manager.newSubManager()) {
-            return sampler.pick(rows(m, picks.size()), picks, m);
+            return sampler.pick(rows(m, picks.size()), picks, summaries(ROW, picks.size()), m);
         }
+    }
+
+    /** The step's summary of n copies of a row: argmax, max logit and log-sum-exp each. */
+    private static float[] summaries(float[] row, int n) {
+        CausalLM.Scores scores = CausalLM.Scores.of(row);
+        float[] out = new float[3 * n];
+        for (int i = 0; i < n; i++) {
+            out[3 * i] = scores.argmax();
+            out[3 * i + 1] = scores.maxLogit();
+            out[3 * i + 2] = (float) scores.logSumExp();
+        }
+        return out;
     }
 
     /** n copies of the known row [n, vocab]. */
