@@ -67,7 +67,7 @@ final class DeviceSampler {
     Picked[] pick(NDArray logits, List<Pick> picks, float[] summary, NDManager m) {
         Picked[] out = new Picked[picks.size()];
         long[][] masks = new long[picks.size()][];
-        IntStream.Builder onDevice = IntStream.builder();
+        IntStream.Builder onDevice = IntStream.builder(), fewAllowed = IntStream.builder();
         for (int i = 0; i < picks.size(); i++) {
             Pick p = picks.get(i);
             if (p == null) {
@@ -75,14 +75,18 @@ final class DeviceSampler {
             }
             masks[i] = p.allowed() == null ? null : p.allowed().get();
             int argmax = (int) summary[3 * i];
-            if (masks[i] != null && p.greedy() && p.history() == null && p.topLogprobs() == 0
-                    && (masks[i][argmax >>> 6] >>> argmax & 1) == 1) {
+            if (masks[i] == null || !p.greedy() || p.history() != null || p.topLogprobs() > 0) {
+                onDevice.add(i);
+            } else if ((masks[i][argmax >>> 6] >>> argmax & 1) == 1) {
                 // the row's argmax (the lowest id among equals) is allowed, so it is the allowed ids' argmax
                 out[i] = new Picked(argmax, (float) (summary[3 * i + 1] - summary[3 * i + 2]), new int[0], new float[0]);
+            } else if (8L * Arrays.stream(masks[i]).map(Long::bitCount).sum() <= vocab) {
+                fewAllowed.add(i); // their indices, 8 bytes each, are no more to upload than a byte an id
             } else {
                 onDevice.add(i);
             }
         }
+        greedyAmong(logits, fewAllowed.build().toArray(), masks, summary, out, m);
         int[] rows = onDevice.build().toArray();
         if (rows.length == 0) {
             return out;
@@ -113,6 +117,47 @@ final class DeviceSampler {
             out[rows[i]] = new Picked((int) host[at], (float) (host[at + 1] - lse), topIds, topLogprobs);
         }
         return out;
+    }
+
+    /**
+     * Greedy picks of rows that allow few ids: the argmax of each row's logits gathered at its allowed ids, in
+     * ascending order (so the lowest id among equals), without a vocab-wide op.
+     */
+    private void greedyAmong(NDArray logits, int[] rows, long[][] masks, float[] summary, Picked[] out, NDManager m) {
+        if (rows.length == 0) {
+            return;
+        }
+        int[][] ids = new int[rows.length][];
+        for (int r = 0; r < rows.length; r++) {
+            ids[r] = idsOf(masks[rows[r]]);
+        }
+        int width = Arrays.stream(ids).mapToInt(a -> a.length).max().orElseThrow();
+        long[] at = new long[rows.length * width];
+        for (int r = 0; r < rows.length; r++) {
+            for (int j = 0; j < width; j++) { // a shorter row repeats its last id, which comes after its own place
+                at[r * width + j] = (long) rows[r] * vocab + ids[r][Math.min(j, ids[r].length - 1)];
+            }
+        }
+        NDArray flat = logits.reshape(-1);
+        flat.attach(m); // a view made from the logits, so made in their manager
+        NDArray values = flat.get(m, new NDIndex("{}", m.create(at))).reshape(rows.length, width);
+        NDArray best = values.argMax(1).reshape(rows.length, 1);
+        float[] host = NDArrays.concat(new NDList(best.toType(DataType.FLOAT32, false), values.gather(best, 1)), 1).toFloatArray();
+        for (int r = 0; r < rows.length; r++) {
+            int i = rows[r];
+            out[i] = new Picked(ids[r][(int) host[2 * r]], (float) (host[2 * r + 1] - summary[3 * i + 2]), new int[0], new float[0]);
+        }
+    }
+
+    /** The ids whose bits are set, ascending. */
+    private static int[] idsOf(long[] bits) {
+        IntStream.Builder ids = IntStream.builder();
+        for (int w = 0; w < bits.length; w++) {
+            for (long b = bits[w]; b != 0; b &= b - 1) {
+                ids.add(w * 64 + Long.numberOfTrailingZeros(b));
+            }
+        }
+        return ids.build().toArray();
     }
 
     /** HF's repetition penalty over prompt and generated ids, then OpenAI's frequency and presence penalties. */

@@ -184,44 +184,66 @@ class DeviceSamplerTest {
 
     @Test
     void greedyUnderAMaskIsTheLowestAllowedIdOfTheLargestAllowedLogitWithTheFreeRowsLogprob() {
-        float[] row = {0.5f, 3f, -1f, 3f, 2f, 3f, 1f, 2f, 0f, -2f};
-        double logSumExp = (float) CausalLM.Scores.of(row).logSumExp(); // as the step's summary holds it
-        // allowed ids -> expected pick: the row's argmax (1) allowed, then ties of 3 at 3 and 5, then 2 at 4 and 7
-        long[][] allowed = {{0b11_1111_1111L}, {0b10_1010L}, {0b10_1000L}, {0b1001_0001L}, {0b1001_0000L}};
-        int[] expected = {1, 1, 3, 4, 4};
-        DeviceSampler sampler = new DeviceSampler(manager, row.length);
-        List<Pick> picks = new ArrayList<>();
-        for (long[] mask : allowed) {
-            picks.add(new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 0, 0f, () -> mask, null));
+        int vocab = 160;
+        float[] row = new float[vocab];
+        for (int id = 0; id < vocab; id++) {
+            row[id] = Math.round(4 * Math.sin(id)) / 4f; // nine values, so ties everywhere
         }
+        double logSumExp = (float) CausalLM.Scores.of(row).logSumExp(); // as the step's summary holds it
+        // masks from one id to all: the row's argmax allowed (taken from the summary), few ids, many without the argmax
+        SplittableRandom random = new SplittableRandom(3);
+        List<long[]> masks = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            double share = i % 3 == 0 ? 0.02 : i % 3 == 1 ? 0.1 : 0.7;
+            long[] mask = new long[3];
+            for (int id = 0; id < vocab; id++) {
+                if (random.nextDouble() < share) {
+                    mask[id >>> 6] |= 1L << id;
+                }
+            }
+            mask[i % 3] |= 1L << i; // never empty
+            masks.add(mask);
+        }
+        DeviceSampler sampler = new DeviceSampler(manager, vocab);
+        List<Pick> picks = masks.stream().map(mask -> new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 0, 0f, () -> mask, null)).toList();
         Picked[] picked;
         try (NDManager m = manager.newSubManager()) {
-            float[] tiled = new float[picks.size() * row.length];
+            float[] tiled = new float[picks.size() * vocab];
             for (int i = 0; i < picks.size(); i++) {
-                System.arraycopy(row, 0, tiled, i * row.length, row.length);
+                System.arraycopy(row, 0, tiled, i * vocab, vocab);
             }
-            picked = sampler.pick(m.create(tiled, new Shape(picks.size(), row.length)), picks, summaries(row, picks.size()), m);
+            picked = sampler.pick(m.create(tiled, new Shape(picks.size(), vocab)), picks, summaries(row, picks.size()), m);
         }
-        for (int i = 0; i < expected.length; i++) {
-            assertEquals(expected[i], picked[i].id(), "mask " + Long.toBinaryString(allowed[i][0]));
+        for (int i = 0; i < masks.size(); i++) {
+            long[] mask = masks.get(i);
+            int best = IntStream.range(0, vocab).filter(id -> (mask[id >>> 6] >>> id & 1) == 1)
+                    .reduce((a, b) -> row[b] > row[a] ? b : a).orElseThrow();
+            assertEquals(best, picked[i].id(), "mask " + i);
             // as a free greedy row's logprob is reported: its logit less the summary's log-sum-exp
-            assertEquals((float) (row[expected[i]] - logSumExp), picked[i].logprob(), 0f, "mask " + i);
+            assertEquals((float) (row[best] - logSumExp), picked[i].logprob(), 0f, "mask " + i);
         }
     }
 
     @Test
     void pickingLeavesNoArrayBehindButTheHistoryBuffers() {
         DeviceSampler sampler = new DeviceSampler(manager, VOCAB);
-        long[] allowed = {0b1011_0110L};
+        long[] allowed = {0b1011_0110L}, one = {1L << 5};
         TokenHistory first = new TokenHistory(new int[] {2, 3});
         pickWith(sampler, List.of(new Pick(0.9f, 4, 0.9f, 0.1f, 1.2f, 0.1f, 0.1f, 3, 0.4f, () -> allowed, first)));
+        // logits held by the model's manager, as a decode graph's static outputs are
+        NDArray logits = rows(manager, 4);
         int arrays = manager.getManagedArrays().size();
         for (int i = 0; i < 5; i++) {
             TokenHistory other = new TokenHistory(new int[] {i});
             Pick penalized = new Pick(0.9f, 4, 0.9f, 0.1f, 1.2f, 0.1f, 0.1f, 3, 0.1f * i, () -> allowed, other);
-            Pick[] picks = {penalized, new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 2, 0f, null, first), null};
-            Picked[] picked = pickWith(sampler, Arrays.asList(picks));
+            Pick[] picks = {penalized, new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 2, 0f, null, first), null,
+                new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 0, 0f, () -> one, null)};
+            Picked[] picked;
+            try (NDManager m = manager.newSubManager()) {
+                picked = sampler.pick(logits, Arrays.asList(picks), summaries(ROW, picks.length), m);
+            }
             assertTrue((allowed[0] >>> picked[0].id() & 1) == 1, "a masked id was picked: " + picked[0].id());
+            assertEquals(5, picked[3].id());
             other.close();
         }
         assertEquals(arrays, manager.getManagedArrays().size(), "arrays left in the model's manager");
