@@ -24,7 +24,8 @@ import java.util.stream.IntStream;
  * HF's order: repetition, presence and frequency penalties (over each sequence's ids held on the device), the
  * grammar's mask, then greedy argmax, or temperature, top-k, top-p and min-p and a draw by inverse CDF at each
  * request's own uniform (sorted, cumulated, counted), so a seeded request picks alike alone or batched. Only the
- * chosen ids, their log-probabilities and the asked-for alternatives come to the host, in one copy. Engine thread only.
+ * chosen ids, their logits and the asked-for alternatives come to the host, in one copy (a greedy pick under a mask
+ * may take the step summary's argmax, or look at its few allowed ids only). Engine thread only.
  */
 final class DeviceSampler {
 
@@ -177,8 +178,8 @@ final class DeviceSampler {
     /**
      * -inf at every id a row's grammar does not allow. The packed mask is unpacked on the host into a byte an id (a
      * table lookup per 8 ids, microseconds a row) and applied with one where: unpacking bits on the device took five
-     * vocab-wide ops, each a pass over the batch's logits (and on a busy CPU each a wait for its threads); the upload of
-     * vocab bytes a row is small beside a step's, and on the CPU the array reads the buffer without a copy.
+     * vocab-wide ops, each a pass over the batch's logits (and on a busy CPU each a wait for its threads). The host only
+     * writes its own buffer: a GPU gets one copy of vocab bytes a row, small beside a step; the CPU reads it in place.
      */
     private NDArray masked(NDArray x, List<long[]> masks, NDManager m) {
         if (masks.stream().allMatch(Objects::isNull)) {
