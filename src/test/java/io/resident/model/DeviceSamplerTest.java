@@ -118,7 +118,7 @@ class DeviceSamplerTest {
         for (int step = 0; step < 4; step++) {
             float[] penalized;
             try (NDManager m = manager.newSubManager()) {
-                penalized = sampler.penalized(rows(m, 1), List.of(greedy), m).toFloatArray();
+                penalized = sampler.penalized(rows(m, ROW, 1), List.of(greedy), m).toFloatArray();
             }
             float[] expected = new float[VOCAB];
             for (int id = 0; id < VOCAB; id++) {
@@ -138,7 +138,7 @@ class DeviceSamplerTest {
         TokenHistory fresh = new TokenHistory(new int[0]);
         Pick presenceOnly = new Pick(0f, 0, 1f, 0f, 1f, presence, 0f, 0, 0f, null, fresh);
         try (NDManager m = manager.newSubManager()) {
-            assertArrayEquals(ROW, sampler.penalized(rows(m, 1), List.of(presenceOnly), m).toFloatArray(), 0f,
+            assertArrayEquals(ROW, sampler.penalized(rows(m, ROW, 1), List.of(presenceOnly), m).toFloatArray(), 0f,
                     "a row taken again starts empty");
         }
         fresh.close();
@@ -163,14 +163,7 @@ class DeviceSamplerTest {
         for (int i = 0; i < 2000; i++) {
             picks.add(new Pick(2f, 0, 1f, 0f, 1f, 0f, 0f, 0, (float) random.nextDouble(), () -> allowed, null));
         }
-        Picked[] picked;
-        try (NDManager m = manager.newSubManager()) {
-            float[] tiled = new float[picks.size() * vocab];
-            for (int i = 0; i < picks.size(); i++) {
-                System.arraycopy(row, 0, tiled, i * vocab, vocab);
-            }
-            picked = sampler.pick(m.create(tiled, new Shape(picks.size(), vocab)), picks, summaries(row, picks.size()), m);
-        }
+        Picked[] picked = pickWith(sampler, row, picks);
         int best = Arrays.stream(ids).boxed().max(Comparator.comparingDouble(id -> row[id])).orElseThrow();
         assertEquals(best, picked[0].id());
         int[] counts = new int[vocab];
@@ -206,14 +199,7 @@ class DeviceSamplerTest {
         }
         DeviceSampler sampler = new DeviceSampler(manager, vocab);
         List<Pick> picks = masks.stream().map(mask -> new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 0, 0f, () -> mask, null)).toList();
-        Picked[] picked;
-        try (NDManager m = manager.newSubManager()) {
-            float[] tiled = new float[picks.size() * vocab];
-            for (int i = 0; i < picks.size(); i++) {
-                System.arraycopy(row, 0, tiled, i * vocab, vocab);
-            }
-            picked = sampler.pick(m.create(tiled, new Shape(picks.size(), vocab)), picks, summaries(row, picks.size()), m);
-        }
+        Picked[] picked = pickWith(sampler, row, picks);
         for (int i = 0; i < masks.size(); i++) {
             long[] mask = masks.get(i);
             int best = IntStream.range(0, vocab).filter(id -> (mask[id >>> 6] >>> id & 1) == 1)
@@ -231,7 +217,7 @@ class DeviceSamplerTest {
         TokenHistory first = new TokenHistory(new int[] {2, 3});
         pickWith(sampler, List.of(new Pick(0.9f, 4, 0.9f, 0.1f, 1.2f, 0.1f, 0.1f, 3, 0.4f, () -> allowed, first)));
         // logits held by the model's manager, as a decode graph's static outputs are
-        NDArray logits = rows(manager, 4);
+        NDArray logits = rows(manager, ROW, 4);
         int arrays = manager.getManagedArrays().size();
         for (int i = 0; i < 5; i++) {
             TokenHistory other = new TokenHistory(new int[] {i});
@@ -312,8 +298,13 @@ class DeviceSamplerTest {
 
     /** Picks over copies of the known row, one a pick. */
     private Picked[] pickWith(DeviceSampler sampler, List<Pick> picks) {
+        return pickWith(sampler, ROW, picks);
+    }
+
+    /** Picks over copies of a row, one a pick, with the step's summary of each. */
+    private Picked[] pickWith(DeviceSampler sampler, float[] row, List<Pick> picks) {
         try (NDManager m = manager.newSubManager()) {
-            return sampler.pick(rows(m, picks.size()), picks, summaries(ROW, picks.size()), m);
+            return sampler.pick(rows(m, row, picks.size()), picks, summaries(row, picks.size()), m);
         }
     }
 
@@ -329,13 +320,13 @@ class DeviceSamplerTest {
         return out;
     }
 
-    /** n copies of the known row [n, vocab]. */
-    private static NDArray rows(NDManager m, int n) {
-        float[] tiled = new float[n * VOCAB];
+    /** n copies of a row [n, vocab]. */
+    private static NDArray rows(NDManager m, float[] row, int n) {
+        float[] tiled = new float[n * row.length];
         for (int i = 0; i < n; i++) {
-            System.arraycopy(ROW, 0, tiled, i * VOCAB, VOCAB);
+            System.arraycopy(row, 0, tiled, i * row.length, row.length);
         }
-        return m.create(tiled, new Shape(n, VOCAB));
+        return m.create(tiled, new Shape(n, row.length));
     }
 
     private static List<Integer> descending() {
