@@ -440,7 +440,7 @@ final class Transformer implements CausalLM {
     private List<Scores> scores(NDManager m, NDArray summaries, NDArray logits, List<Segment> batch) {
         int b = batch.size();
         float[] summary = summaries.toFloatArray();
-        Picked[] picked = sampler.pick(logits, batch.stream().map(Segment::pick).toList(), m);
+        Picked[] picked = sampler.pick(logits, batch.stream().map(Segment::pick).toList(), summary, m);
         long[] full = IntStream.range(0, b).filter(i -> batch.get(i).fullLogits()).mapToLong(i -> i).toArray();
         float[] rows = full.length == 0 ? new float[0]
                 : (full.length == logits.getShape().get(0) ? logits : logits.get(m, new NDIndex("{}", m.create(full)))).toFloatArray();

@@ -118,7 +118,7 @@ class DeviceSamplerTest {
         for (int step = 0; step < 4; step++) {
             float[] penalized;
             try (NDManager m = manager.newSubManager()) {
-                penalized = sampler.penalized(rows(m, 1), List.of(greedy), m).toFloatArray();
+                penalized = sampler.penalized(rows(m, ROW, 1), List.of(greedy), m).toFloatArray();
             }
             float[] expected = new float[VOCAB];
             for (int id = 0; id < VOCAB; id++) {
@@ -138,7 +138,7 @@ class DeviceSamplerTest {
         TokenHistory fresh = new TokenHistory(new int[0]);
         Pick presenceOnly = new Pick(0f, 0, 1f, 0f, 1f, presence, 0f, 0, 0f, null, fresh);
         try (NDManager m = manager.newSubManager()) {
-            assertArrayEquals(ROW, sampler.penalized(rows(m, 1), List.of(presenceOnly), m).toFloatArray(), 0f,
+            assertArrayEquals(ROW, sampler.penalized(rows(m, ROW, 1), List.of(presenceOnly), m).toFloatArray(), 0f,
                     "a row taken again starts empty");
         }
         fresh.close();
@@ -163,14 +163,7 @@ class DeviceSamplerTest {
         for (int i = 0; i < 2000; i++) {
             picks.add(new Pick(2f, 0, 1f, 0f, 1f, 0f, 0f, 0, (float) random.nextDouble(), () -> allowed, null));
         }
-        Picked[] picked;
-        try (NDManager m = manager.newSubManager()) {
-            float[] tiled = new float[picks.size() * vocab];
-            for (int i = 0; i < picks.size(); i++) {
-                System.arraycopy(row, 0, tiled, i * vocab, vocab);
-            }
-            picked = sampler.pick(m.create(tiled, new Shape(picks.size(), vocab)), picks, m);
-        }
+        Picked[] picked = pickWith(sampler, row, picks);
         int best = Arrays.stream(ids).boxed().max(Comparator.comparingDouble(id -> row[id])).orElseThrow();
         assertEquals(best, picked[0].id());
         int[] counts = new int[vocab];
@@ -183,18 +176,60 @@ class DeviceSamplerTest {
     }
 
     @Test
+    void greedyUnderAMaskIsTheLowestAllowedIdOfTheLargestAllowedLogitWithTheFreeRowsLogprob() {
+        int vocab = 160;
+        float[] row = new float[vocab];
+        for (int id = 0; id < vocab; id++) {
+            row[id] = Math.round(4 * Math.sin(id)) / 4f; // nine values, so ties everywhere
+        }
+        double logSumExp = (float) CausalLM.Scores.of(row).logSumExp(); // as the step's summary holds it
+        // masks from one id to all: the row's argmax allowed (taken from the summary), few ids, many without the argmax
+        SplittableRandom random = new SplittableRandom(3);
+        List<long[]> masks = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            double share = i % 3 == 0 ? 0.02 : i % 3 == 1 ? 0.1 : 0.7;
+            long[] mask = new long[3];
+            for (int id = 0; id < vocab; id++) {
+                if (random.nextDouble() < share) {
+                    mask[id >>> 6] |= 1L << id;
+                }
+            }
+            mask[i % 3] |= 1L << i; // never empty
+            masks.add(mask);
+        }
+        DeviceSampler sampler = new DeviceSampler(manager, vocab);
+        List<Pick> picks = masks.stream().map(mask -> new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 0, 0f, () -> mask, null)).toList();
+        Picked[] picked = pickWith(sampler, row, picks);
+        for (int i = 0; i < masks.size(); i++) {
+            long[] mask = masks.get(i);
+            int best = IntStream.range(0, vocab).filter(id -> (mask[id >>> 6] >>> id & 1) == 1)
+                    .reduce((a, b) -> row[b] > row[a] ? b : a).orElseThrow();
+            assertEquals(best, picked[i].id(), "mask " + i);
+            // as a free greedy row's logprob is reported: its logit less the summary's log-sum-exp
+            assertEquals((float) (row[best] - logSumExp), picked[i].logprob(), 0f, "mask " + i);
+        }
+    }
+
+    @Test
     void pickingLeavesNoArrayBehindButTheHistoryBuffers() {
         DeviceSampler sampler = new DeviceSampler(manager, VOCAB);
-        long[] allowed = {0b1011_0110L};
+        long[] allowed = {0b1011_0110L}, one = {1L << 5};
         TokenHistory first = new TokenHistory(new int[] {2, 3});
         pickWith(sampler, List.of(new Pick(0.9f, 4, 0.9f, 0.1f, 1.2f, 0.1f, 0.1f, 3, 0.4f, () -> allowed, first)));
+        // logits held by the model's manager, as a decode graph's static outputs are
+        NDArray logits = rows(manager, ROW, 4);
         int arrays = manager.getManagedArrays().size();
         for (int i = 0; i < 5; i++) {
             TokenHistory other = new TokenHistory(new int[] {i});
             Pick penalized = new Pick(0.9f, 4, 0.9f, 0.1f, 1.2f, 0.1f, 0.1f, 3, 0.1f * i, () -> allowed, other);
-            Pick[] picks = {penalized, new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 2, 0f, null, first), null};
-            Picked[] picked = pickWith(sampler, Arrays.asList(picks));
+            Pick[] picks = {penalized, new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 2, 0f, null, first), null,
+                new Pick(0f, 0, 1f, 0f, 1f, 0f, 0f, 0, 0f, () -> one, null)};
+            Picked[] picked;
+            try (NDManager m = manager.newSubManager()) {
+                picked = sampler.pick(logits, Arrays.asList(picks), summaries(ROW, picks.length), m);
+            }
             assertTrue((allowed[0] >>> picked[0].id() & 1) == 1, "a masked id was picked: " + picked[0].id());
+            assertEquals(5, picked[3].id());
             other.close();
         }
         assertEquals(arrays, manager.getManagedArrays().size(), "arrays left in the model's manager");
@@ -263,18 +298,35 @@ class DeviceSamplerTest {
 
     /** Picks over copies of the known row, one a pick. */
     private Picked[] pickWith(DeviceSampler sampler, List<Pick> picks) {
+        return pickWith(sampler, ROW, picks);
+    }
+
+    /** Picks over copies of a row, one a pick, with the step's summary of each. */
+    private Picked[] pickWith(DeviceSampler sampler, float[] row, List<Pick> picks) {
         try (NDManager m = manager.newSubManager()) {
-            return sampler.pick(rows(m, picks.size()), picks, m);
+            return sampler.pick(rows(m, row, picks.size()), picks, summaries(row, picks.size()), m);
         }
     }
 
-    /** n copies of the known row [n, vocab]. */
-    private static NDArray rows(NDManager m, int n) {
-        float[] tiled = new float[n * VOCAB];
+    /** The step's summary of n copies of a row: argmax, max logit and log-sum-exp each. */
+    private static float[] summaries(float[] row, int n) {
+        CausalLM.Scores scores = CausalLM.Scores.of(row);
+        float[] out = new float[3 * n];
         for (int i = 0; i < n; i++) {
-            System.arraycopy(ROW, 0, tiled, i * VOCAB, VOCAB);
+            out[3 * i] = scores.argmax();
+            out[3 * i + 1] = scores.maxLogit();
+            out[3 * i + 2] = (float) scores.logSumExp();
         }
-        return m.create(tiled, new Shape(n, VOCAB));
+        return out;
+    }
+
+    /** n copies of a row [n, vocab]. */
+    private static NDArray rows(NDManager m, float[] row, int n) {
+        float[] tiled = new float[n * row.length];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(row, 0, tiled, i * row.length, row.length);
+        }
+        return m.create(tiled, new Shape(n, row.length));
     }
 
     private static List<Integer> descending() {
