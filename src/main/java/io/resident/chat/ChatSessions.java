@@ -2,6 +2,7 @@ package io.resident.chat;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
 import io.resident.ResidentConfig;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -27,6 +28,8 @@ import org.jboss.logging.Logger;
  * ({@link ClientShares}): at its share, its own longest-idle session makes way, and its new sessions a minute are
  * bounded, so that one client's churn never displaces another's sessions.
  */
+// made at startup, so its gauge is in /q/metrics before the first session or sweep
+@Startup
 @ApplicationScoped
 public class ChatSessions {
 
