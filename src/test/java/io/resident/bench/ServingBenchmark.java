@@ -271,79 +271,86 @@ public final class ServingBenchmark {
     }
 
     /**
-     * Per-token time of N concurrent streams, free and held to --schema, greedy: after untimed rounds of each, the
-     * median over alternated rounds.
+     * The engine's step time with N concurrent streams, free and held to --schema, greedy: after untimed rounds of
+     * each, the median over alternated rounds. A held reply ends where its JSON closes, so each round's free streams
+     * get the lengths its held ones reached, one for one: both windows then run the same steps at the same batch
+     * sizes, and the busy time a step (the engine thread's, less its idle time) compares the two.
      */
     private Map<String, Object> constrainedStreams(Engine engine, ModelConfig c, Device device) throws Exception {
         Grammar grammar = Grammar.json(JsonSchema.compile(new ObjectMapper().readTree(options.schema().toFile())));
         Map<String, Object> out = new LinkedHashMap<>();
         for (int n : options.streams()) {
-            List<Integer> one = List.of(n);
+            int[] full = new int[n];
+            Arrays.fill(full, options.tokens());
             for (int round = 0; round < CONSTRAINED_WARMUP; round++) {
-                streams(engine, c, device, null, one);
-                streams(engine, c, device, grammar, one);
+                int[] reached = (int[]) streams(engine, c, device, grammar, full).get("generated_each");
+                streams(engine, c, device, null, reached);
             }
-            double[] free = new double[CONSTRAINED_ROUNDS];
-            double[] constrained = new double[CONSTRAINED_ROUNDS];
-            long constrainedTokens = 0;
+            double[] freeStep = new double[CONSTRAINED_ROUNDS], heldStep = new double[CONSTRAINED_ROUNDS];
+            double[] freeToken = new double[CONSTRAINED_ROUNDS], heldToken = new double[CONSTRAINED_ROUNDS];
+            long heldTokens = 0;
             for (int round = 0; round < CONSTRAINED_ROUNDS; round++) {
-                free[round] = msPerToken(streams(engine, c, device, null, one), n);
-                Map<String, Object> held = streams(engine, c, device, grammar, one);
-                constrained[round] = msPerToken(held, n);
-                constrainedTokens += (long) ((Map<?, ?>) held.get(Integer.toString(n))).get("generated");
+                Map<String, Object> held = streams(engine, c, device, grammar, full);
+                Map<String, Object> free = streams(engine, c, device, null, (int[]) held.get("generated_each"));
+                heldTokens += ((Number) held.get("generated")).longValue();
+                heldStep[round] = ((Number) held.get("busy_ms_per_step")).doubleValue();
+                freeStep[round] = ((Number) free.get("busy_ms_per_step")).doubleValue();
+                heldToken[round] = ((Number) held.get("ms_per_token_median")).doubleValue();
+                freeToken[round] = ((Number) free.get("ms_per_token_median")).doubleValue();
             }
-            double f = median(free), k = median(constrained);
-            out.put(Integer.toString(n), Map.of("free_ms_per_token", round(f), "constrained_ms_per_token", round(k),
-                    "overhead_pct", round(100 * (k - f) / f), "constrained_tokens_per_round", constrainedTokens / CONSTRAINED_ROUNDS));
+            double f = median(freeStep), k = median(heldStep);
+            out.put(Integer.toString(n), Map.of("free_busy_ms_per_step", round(f), "constrained_busy_ms_per_step", round(k),
+                    "step_overhead_pct", round(100 * (k - f) / f), "free_ms_per_token", round(median(freeToken)),
+                    "constrained_ms_per_token", round(median(heldToken)), "constrained_tokens_per_round", heldTokens / CONSTRAINED_ROUNDS));
         }
         return out;
-    }
-
-    private static double msPerToken(Map<String, Object> streams, int n) {
-        return ((Number) ((Map<?, ?>) streams.get(Integer.toString(n))).get("ms_per_token_median")).doubleValue();
     }
 
     private Map<String, Object> streams(Engine engine, ModelConfig c, Device device, Grammar grammar) throws Exception {
-        return streams(engine, c, device, grammar, options.streams());
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (int n : options.streams()) {
+            int[] tokens = new int[n];
+            Arrays.fill(tokens, options.tokens());
+            out.put(Integer.toString(n), streams(engine, c, device, grammar, tokens));
+        }
+        return out;
     }
 
     /**
-     * N concurrent streams, each a --stream-prompt-token prompt and exactly --tokens tokens, greedy; held to the
+     * Concurrent streams, each a --stream-prompt-token prompt and exactly its count of tokens, greedy; held to the
      * grammar when there is one (a reply then ends early where its JSON closes).
      */
-    private Map<String, Object> streams(Engine engine, ModelConfig c, Device device, Grammar grammar, List<Integer> counts)
+    private Map<String, Object> streams(Engine engine, ModelConfig c, Device device, Grammar grammar, int[] tokens)
             throws Exception {
-        Map<String, Object> out = new LinkedHashMap<>();
-        SamplingParams params = SamplingParams.builder().temperature(0).maxTokens(options.tokens()).ignoreEos(true)
-                .grammar(grammar).build();
-        for (int n : counts) {
-            List<Callable<Generation>> calls = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                int[] prompt = randomIds(c, options.streamPrompt());
-                calls.add(() -> engine.generate(new GenerationRequest(prompt, params)));
-            }
-            long begin = System.nanoTime();
-            EngineProfile before = engine.profile().at(System.nanoTime());
-            List<Generation> replies = new ArrayList<>();
-            try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-                for (Future<Generation> f : threads.invokeAll(calls)) {
-                    replies.add(f.get());
-                }
-            }
-            double seconds = (System.nanoTime() - begin) / 1e9;
-            EngineProfile window = engine.profile().at(System.nanoTime()).since(before);
-            long generated = replies.stream().mapToLong(g -> g.done().completionTokens()).sum();
-            double[] msPerToken = replies.stream().mapToDouble(g -> 1e3 / g.done().tokensPerSecond()).toArray();
-            double[] ttft = replies.stream().mapToDouble(g -> g.done().timeToFirstToken().toNanos() / 1e6).toArray();
-            sampleMemory(device);
-            out.put(Integer.toString(n), Map.of(
-                    "tokens_per_s", round(generated / seconds),
-                    "ms_per_token_median", round(median(msPerToken)),
-                    "time_to_first_token_ms_median", round(median(ttft)),
-                    "generated", generated,
-                    "engine_thread", engineSplit(window)));
+        List<Callable<Generation>> calls = new ArrayList<>();
+        for (int count : tokens) {
+            SamplingParams params = SamplingParams.builder().temperature(0).maxTokens(count).ignoreEos(true).grammar(grammar).build();
+            int[] prompt = randomIds(c, options.streamPrompt());
+            calls.add(() -> engine.generate(new GenerationRequest(prompt, params)));
         }
-        return out;
+        long begin = System.nanoTime();
+        EngineProfile before = engine.profile().at(System.nanoTime());
+        List<Generation> replies = new ArrayList<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (Future<Generation> f : threads.invokeAll(calls)) {
+                replies.add(f.get());
+            }
+        }
+        double seconds = (System.nanoTime() - begin) / 1e9;
+        EngineProfile window = engine.profile().at(System.nanoTime()).since(before);
+        int[] each = replies.stream().mapToInt(g -> g.done().completionTokens()).toArray();
+        long generated = Arrays.stream(each).sum();
+        double[] msPerToken = replies.stream().mapToDouble(g -> 1e3 / g.done().tokensPerSecond()).toArray();
+        double[] ttft = replies.stream().mapToDouble(g -> g.done().timeToFirstToken().toNanos() / 1e6).toArray();
+        sampleMemory(device);
+        return Map.of(
+                "tokens_per_s", round(generated / seconds),
+                "ms_per_token_median", round(median(msPerToken)),
+                "time_to_first_token_ms_median", round(median(ttft)),
+                "generated", generated,
+                "generated_each", each,
+                "busy_ms_per_step", round((window.totalNanos() - window.nanos(EngineProfile.Phase.IDLE)) / 1e6 / Math.max(1, window.steps())),
+                "engine_thread", engineSplit(window));
     }
 
     /** The engine thread's split in a window of the engine's profile. */

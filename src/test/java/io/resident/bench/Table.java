@@ -32,11 +32,12 @@ final class Table {
         ((Map<String, Map<String, Object>>) report.get("streams")).forEach((n, row) -> out.append(String.format("- %s: %s%n", n,
                 EngineSplit.describe((Map<String, Object>) row.get("engine_thread")))));
         if (report.containsKey("constrained_streams")) {
-            out.append("\n| concurrent streams | free ms/token | constrained ms/token | overhead | constrained tokens a round |\n"
-                    + "| --- | --- | --- | --- | --- |\n");
+            out.append("\n| concurrent streams | free ms a step | constrained ms a step | step overhead | free ms/token"
+                    + " | constrained ms/token | constrained tokens a round |\n| --- | --- | --- | --- | --- | --- | --- |\n");
             ((Map<String, Map<String, Object>>) report.get("constrained_streams")).forEach((n, row) ->
-                    out.append(String.format("| %s | %s | %s | %s%% | %s |%n", n, row.get("free_ms_per_token"),
-                            row.get("constrained_ms_per_token"), row.get("overhead_pct"), row.get("constrained_tokens_per_round"))));
+                    out.append(String.format("| %s | %s | %s | %s%% | %s | %s | %s |%n", n, row.get("free_busy_ms_per_step"),
+                            row.get("constrained_busy_ms_per_step"), row.get("step_overhead_pct"), row.get("free_ms_per_token"),
+                            row.get("constrained_ms_per_token"), row.get("constrained_tokens_per_round"))));
         }
         if (report.get("interference") instanceof Map<?, ?> interference) {
             interference(out, (Map<String, Object>) interference);
