@@ -200,7 +200,7 @@ public final class Engine implements AutoCloseable {
         return new Stats(options.maxBatch(), live.size(), waiting.get(), kv.used(), kv.blocks());
     }
 
-    /** Where the engine thread's time went since it started, as of its last loop or wait for work; any thread, no wait. */
+    /** Where the engine thread's time went since it started: as of now while it waits for work, else as of its last loop. */
     public EngineProfile profile() {
         return scheduler.profile();
     }

@@ -5,7 +5,7 @@ import io.resident.engine.EngineProfile.Phase;
 /**
  * The engine thread's accounting of its time by phase: one System.nanoTime a phase boundary, plain fields written by
  * the engine thread alone, and an immutable {@link EngineProfile} published at the end of each loop and at the start
- * of each wait for work, for readers on other threads.
+ * and end of each wait for work, for readers on other threads.
  */
 final class PhaseClock {
 
@@ -34,14 +34,23 @@ final class PhaseClock {
         published = new EngineProfile(steps, nanos, since, false);
     }
 
-    /** The thread begins to wait for work: published, so that a reader can count the wait as idle ({@link EngineProfile#at}). */
-    void waitForWork() {
+    /** The thread begins to wait for work: published, so that a reader counts the wait as idle up to its own moment. */
+    synchronized void waitForWork() {
         enter(Phase.IDLE);
         published = new EngineProfile(steps, nanos, since, true);
     }
 
-    /** As of the engine thread's last loop or the start of its wait for work (at least once a heartbeat); any thread. */
-    EngineProfile profile() {
-        return published;
+    /**
+     * The wait ended: its idle time is published up to now under the lock {@link #profile} takes, so a reader's
+     * moment is never after the wake it did not see, and no working time is read as idle.
+     */
+    synchronized void woke() {
+        enter(Phase.SCHEDULE);
+        published = new EngineProfile(steps, nanos, since, false);
+    }
+
+    /** As of now while the engine thread waits for work, else as of its last loop or wake; any thread. */
+    synchronized EngineProfile profile() {
+        return published.at(System.nanoTime());
     }
 }

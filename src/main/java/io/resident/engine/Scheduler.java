@@ -130,7 +130,7 @@ final class Scheduler implements Runnable {
                 if (idle()) {
                     clock.waitForWork();
                     command = inbox.poll(HEARTBEAT.toNanos(), TimeUnit.NANOSECONDS);
-                    clock.enter(Phase.SCHEDULE);
+                    clock.woke();
                 } else {
                     command = inbox.poll();
                 }

@@ -94,7 +94,7 @@ final class Interference {
                     s.arrival(1);
                 }
                 open = System.nanoTime();
-                EngineProfile before = engine.profile().at(open);
+                EngineProfile before = engine.profile();
                 int[] atOpen = decoding.stream().mapToInt(TimedStream::count).toArray();
                 for (int[] prompt : arrivingPrompts) {
                     arriving.add(TimedStream.read(engine.submit(new GenerationRequest(prompt, firstToken)), readers));
@@ -106,7 +106,7 @@ final class Interference {
                 for (TimedStream s : arriving) {
                     close = Math.max(close, s.arrival(1));
                 }
-                profile = engine.profile().at(System.nanoTime()).since(before);
+                profile = engine.profile().since(before);
             } finally {
                 decoding.forEach(s -> s.stream.cancel());
             }

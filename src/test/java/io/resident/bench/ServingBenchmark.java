@@ -329,7 +329,7 @@ public final class ServingBenchmark {
             calls.add(() -> engine.generate(new GenerationRequest(prompt, params)));
         }
         long begin = System.nanoTime();
-        EngineProfile before = engine.profile().at(System.nanoTime());
+        EngineProfile before = engine.profile();
         List<Generation> replies = new ArrayList<>();
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             for (Future<Generation> f : threads.invokeAll(calls)) {
@@ -337,7 +337,7 @@ public final class ServingBenchmark {
             }
         }
         double seconds = (System.nanoTime() - begin) / 1e9;
-        EngineProfile window = engine.profile().at(System.nanoTime()).since(before);
+        EngineProfile window = engine.profile().since(before);
         int[] each = replies.stream().mapToInt(g -> g.done().completionTokens()).toArray();
         long generated = Arrays.stream(each).sum();
         double[] msPerToken = replies.stream().mapToDouble(g -> 1e3 / g.done().tokensPerSecond()).toArray();
