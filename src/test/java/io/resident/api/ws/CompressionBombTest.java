@@ -14,6 +14,7 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -71,8 +72,13 @@ class CompressionBombTest extends RunningChatApp {
             assertFalse(head.toString().toLowerCase().contains("sec-websocket-extensions"), head.toString());
             assertEquals("session", ChatClient.JSON.readTree(raw.readFrame().text()).get("type").asText());
 
-            raw.sendFrame(RawClient.TEXT, true, bomb);
-            RawClient.Frame answer = raw.readFrame();
+            RawClient.Frame answer;
+            try {
+                raw.sendFrame(RawClient.TEXT, true, bomb);
+                answer = raw.readFrame();
+            } catch (IOException e) {
+                answer = null; // reset: the server may close on the frame's header, before its payload is all written
+            }
             assertTrue(answer == null || answer.opcode() == RawClient.CLOSE, "the server answered " + answer);
             assertTrue(raw.closedByServer(ChatClient.WAIT), "the connection stays open");
         }
