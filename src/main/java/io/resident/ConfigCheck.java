@@ -37,11 +37,13 @@ public final class ConfigCheck {
         atLeast(problems, "RESIDENT_MEMORY_WINDOW", config.memoryWindow(), 1);
         atLeast(problems, "RESIDENT_MAX_SESSIONS", config.maxSessions(), 1);
         atLeast(problems, "RESIDENT_MAX_CONNECTIONS_PER_CLIENT", config.maxConnectionsPerClient(), 1);
+        atLeast(problems, "RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT", config.maxHttpConnectionsPerClient(), 1);
         atLeast(problems, "RESIDENT_MAX_MESSAGE_LENGTH", config.maxMessageLength(), 1);
         atLeast(problems, "RESIDENT_MAX_FRAME_SIZE", config.maxFrameSize().asLongValue(), 1);
         atLeast(problems, "RESIDENT_MAX_REQUEST_BODY", config.maxRequestBody().asLongValue(), 1);
         positive(problems, "RESIDENT_SESSION_IDLE_TIMEOUT", config.sessionIdleTimeout());
         positive(problems, "RESIDENT_SESSION_SWEEP_INTERVAL", config.sessionSweepInterval());
+        positive(problems, "RESIDENT_HEADER_TIMEOUT", config.headerTimeout());
         notNegative(problems, "RESIDENT_MAX_WAIT", config.maxWait());
         notNegative(problems, "RESIDENT_DRAIN_TIMEOUT", config.drainTimeout());
         double threshold = config.readinessVramThreshold();

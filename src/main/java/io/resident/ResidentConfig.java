@@ -91,9 +91,13 @@ public interface ResidentConfig {
     @WithDefault("5m")
     Duration idleTimeout();
 
-    /** Open HTTP connections (WebSockets included) from one client address, counted from their first request. */
+    /** Open HTTP connections (WebSockets included) from one client address, counted from the moment they are accepted. */
     @WithDefault("64")
     int maxHttpConnectionsPerClient();
+
+    /** A new HTTP connection that has not sent its first request's headers this long after it opened is closed. */
+    @WithDefault("10s")
+    Duration headerTimeout();
 
     /** The largest client WebSocket message; up to 4x this is read and refused with an error, beyond the connection closes. */
     @WithDefault("512K")

@@ -67,7 +67,8 @@ class ResidentConfigTest {
             Map.entry("RESIDENT_WS_COMPRESSION", "true"),
             Map.entry("RESIDENT_ALLOWED_ORIGINS", "https://a.example,https://b.example"),
             Map.entry("RESIDENT_IDLE_TIMEOUT", "90s"),
-            Map.entry("RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT", "7"));
+            Map.entry("RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT", "7"),
+            Map.entry("RESIDENT_HEADER_TIMEOUT", "3s"));
 
     static ResidentConfig read(Map<String, String> env) {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
@@ -102,6 +103,7 @@ class ResidentConfigTest {
         assertEquals(Optional.empty(), c.allowedOrigins(), "unset: the service's own origin only");
         assertEquals(Duration.ofMinutes(5), c.idleTimeout());
         assertEquals(64, c.maxHttpConnectionsPerClient());
+        assertEquals(Duration.ofSeconds(10), c.headerTimeout());
         assertEquals(16, c.maxWaitingPerClient(), "a quarter of RESIDENT_MAX_WAITING");
     }
 
@@ -128,6 +130,7 @@ class ResidentConfigTest {
         assertEquals(Optional.of(List.of("https://a.example", "https://b.example")), c.allowedOrigins());
         assertEquals(Duration.ofSeconds(90), c.idleTimeout());
         assertEquals(7, c.maxHttpConnectionsPerClient());
+        assertEquals(Duration.ofSeconds(3), c.headerTimeout());
         assertEquals(2, c.maxWaitingPerClient());
         assertEquals(ResidentConfig.class.getDeclaredMethods().length, EVERY_VARIABLE.size(), "a setting missing from this test");
     }

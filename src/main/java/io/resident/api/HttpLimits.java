@@ -6,7 +6,6 @@ import io.resident.ResidentConfig;
 import io.resident.ops.ResidentMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpClosedException;
-import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
@@ -16,23 +15,20 @@ import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.UncheckedIOException;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * HTTP-level answers of the REST API, in the same OpenAI-shaped errors as the rest: 413 for a body over
  * RESIDENT_MAX_REQUEST_BODY, on its Content-Length before anything is read (OpenAI clients all send one), or once a
  * chunked body passes Quarkus's own limit (the same number), after which the connection closes so that the rest of
  * the body is never read; and 404 for a path under /v1 that no endpoint serves, once the API key (when set) is
- * checked. An upload the client abandons is left unanswered, so it counts as a reset, not as a server error. Before all of these, a connection's
- * first request counts it against its client address: past RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT it is answered
- * 429 and closed.
+ * checked. An upload the client abandons is left unanswered, so it counts as a reset, not as a server error.
+ * Connections are limited before the router sees them, in {@link ConnectionGuard}.
  */
 @ApplicationScoped
 class HttpLimits {
 
-    /** Before anything else, so that a refused connection costs no more. */
-    private static final int CONNECTION_LIMIT_ORDER = -4;
+    /** Before anything else, so that every failed body read is answered here. */
+    private static final int FAILURE_ORDER = -4;
     /** Before Quarkus's own upload limit (order -2), which answers with an empty body. */
     private static final int BODY_LIMIT_ORDER = -3;
     /** After Quarkus's upload limit, before the REST endpoints, which take the body read here. */
@@ -40,38 +36,9 @@ class HttpLimits {
     /** After every other route, the REST endpoints included. */
     private static final int NOT_FOUND_ORDER = 100_000;
 
-    /** The connections counted, by the client address they count against. */
-    private final Map<HttpConnection, String> counted = new ConcurrentHashMap<>();
-    private final Map<String, Integer> perClient = new ConcurrentHashMap<>();
-
     void install(@Observes Router router, ResidentConfig config, ResidentMetrics metrics, ObjectMapper json, ApiKey apiKey) {
-        int maxConnections = config.maxHttpConnectionsPerClient();
-        router.route().order(CONNECTION_LIMIT_ORDER).handler(ctx -> {
-            HttpConnection connection = ctx.request().connection();
-            if (connection == null || counted.containsKey(connection)) {
-                ctx.next();
-                return;
-            }
-            String client = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().host();
-            if (perClient.merge(client, 1, Integer::sum) > maxConnections) {
-                release(client);
-                metrics.error("too_many_connections");
-                ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-                respond(ctx, json, 429, ApiError.of("This address has " + maxConnections + " open connections, the most"
-                        + " allowed (RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT): reuse or close one", "invalid_request_error",
-                        null, "too_many_connections")).onComplete(sent -> connection.close());
-                return;
-            }
-            counted.put(connection, client);
-            connection.closeHandler(closed -> {
-                if (counted.remove(connection) != null) {
-                    release(client);
-                }
-            });
-            ctx.next();
-        });
         long limit = config.maxRequestBody().asLongValue();
-        router.route().order(CONNECTION_LIMIT_ORDER).failureHandler(ctx -> {
+        router.route().order(FAILURE_ORDER).failureHandler(ctx -> {
             if (ctx.response().closed() || ctx.failure() instanceof HttpClosedException) {
                 return; // the client left mid-upload: Vert.x counted the reset, and an answer would count once more
             }
@@ -110,10 +77,6 @@ class HttpLimits {
             respond(ctx, json, 404, ApiError.of("No endpoint " + ctx.request().method() + " " + ctx.request().path()
                     + "; see GET /v1/models and the README for the endpoints", "invalid_request_error", null, "not_found"));
         });
-    }
-
-    private void release(String client) {
-        perClient.computeIfPresent(client, (address, count) -> count == 1 ? null : count - 1);
     }
 
     /** 413, then the connection closes: reading on would take in the whole body the answer refuses. */

@@ -77,6 +77,25 @@ class ErrorShapesTest {
     }
 
     @Test
+    void requestsTheHttpCodecCannotReadGetTheOpenAiBody() throws Exception {
+        Map<String, String> answers = Map.of(
+                "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 12x\r\n\r\n", "400 invalid_http",
+                "GET /v1/models?q=" + "a".repeat(8192) + " HTTP/1.1\r\nHost: localhost\r\n\r\n", "414 uri_too_long",
+                "GET /v1/models HTTP/1.1\r\nHost: localhost\r\nX-Padding: " + "a".repeat(32 * 1024) + "\r\n\r\n",
+                "431 headers_too_large");
+        for (Map.Entry<String, String> request : answers.entrySet()) {
+            try (RawClient client = RawClient.connect(base.getHost(), base.getPort())) {
+                client.write(request.getKey());
+                String head = client.readHead();
+                String[] expected = request.getValue().split(" ");
+                assertTrue(head.startsWith("HTTP/1.1 " + expected[0]), head);
+                assertOpenAiError(head, client, expected[1]);
+                assertTrue(client.closedByServer(CLOSED_WITHIN));
+            }
+        }
+    }
+
+    @Test
     void unknownPathsAndMethodsUnderV1AreAnsweredAfterTheKeyCheck() throws Exception {
         for (Response response : List.of(given().post("/v1/embeddings"), given().get("/v1/chat/completions"),
                 given().header("Authorization", "Bearer wrong").delete("/v1/models"))) {

@@ -1,6 +1,7 @@
 package io.resident.api.ws;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -14,14 +15,16 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * One address could open any number of connections (5,000 in 0.4 s), and a refused upload was read to its end (300
- * MB). With the default settings: 64 connections an address, and a 413 closes the connection.
+ * One address could open any number of connections (5,000 in 0.4 s), connections that sent nothing stayed open, and a
+ * refused upload was read to its end (300 MB). With the default settings: 64 connections an address from the moment
+ * they open, 10 s for a connection's first request head, and a 413 closes the connection.
  */
 @QuarkusTest
 @TestProfile(ServiceDefaults.class)
 class ConnectionLimitTest extends RunningChatApp {
 
     private static final Duration CLOSED_WITHIN = Duration.ofSeconds(15);
+    private static final Duration HEADER_TIMEOUT = Duration.ofSeconds(10);
 
     @Test
     void oneAddressHoldsAtMostItsConnections() throws Exception {
@@ -46,6 +49,36 @@ class ConnectionLimitTest extends RunningChatApp {
             held.add(again);
         } finally {
             for (RawClient client : held) {
+                client.close();
+            }
+        }
+    }
+
+    @Test
+    void connectionsThatSendNothingCountAndCloseAfterTheHeaderTimeout() throws Exception {
+        List<RawClient> silent = new ArrayList<>();
+        try {
+            long opened = System.nanoTime();
+            for (int i = 0; i < 64; i++) {
+                silent.add(raw("127.0.0.6"));
+            }
+            silent.getLast().write("GET /q/health/live HTTP/1.1\r\nHost: local"); // a head that never ends
+            try (RawClient extra = raw("127.0.0.6")) {
+                String refused = extra.readHead();
+                // the 64 are only held for the header timeout: a machine stalled that long proves nothing either way
+                assumeTrue(System.nanoTime() - opened < HEADER_TIMEOUT.toNanos(), "stalled past the header timeout");
+                assertTrue(refused.startsWith("HTTP/1.1 429"), refused);
+                assertTrue(new String(extra.readBody(refused), StandardCharsets.UTF_8).contains("too_many_connections"));
+                assertTrue(extra.closedByServer(CLOSED_WITHIN));
+            }
+            for (RawClient client : silent) {
+                assertTrue(client.closedByServer(HEADER_TIMEOUT.plus(CLOSED_WITHIN)), "a silent connection stayed open");
+            }
+            try (RawClient after = raw("127.0.0.6")) {
+                assertTrue(get(after).startsWith("HTTP/1.1 200"), "closed connections still count against their address");
+            }
+        } finally {
+            for (RawClient client : silent) {
                 client.close();
             }
         }
