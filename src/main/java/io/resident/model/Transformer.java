@@ -27,8 +27,8 @@ import java.util.stream.Stream;
  * rotate-half RoPE on the first rotaryDim dims of each head, grouped KV heads, and a SwiGLU MLP whose fused
  * gate/up matrix holds the gate rows first. The KV cache is one pool per layer of blocks x blockSize rows, allocated
  * at load and replaced by {@link #allocateCache}; a sequence's position p is row blocks[p / blockSize] * blockSize + p % blockSize of its block table, and one
- * scratch row past the blocks takes the writes of padding tokens. With the native companion on a GPU, attention, RMSNorm and
- * SiLU-and-multiply are fused ops, bf16 computes in bf16, and decode steps replay CUDA graphs of this same forward.
+ * scratch row past the blocks takes the writes of padding tokens. With the native companion on a GPU, attention, RoPE
+ * with the cache write, RMSNorm and SiLU-and-multiply are fused ops, bf16 computes in bf16, and decode steps replay CUDA graphs of this same forward.
  */
 final class Transformer implements CausalLM {
 
@@ -129,7 +129,7 @@ final class Transformer implements CausalLM {
     public String acceleration() {
         return companion == null ? "pure DJL on the CPU"
                 : !fused ? "pure DJL: native companion " + companion.reason()
-                : "native companion " + companion.reason() + ": fused attention, RMSNorm and SiLU, " + dtypeName()
+                : "native companion " + companion.reason() + ": fused attention, RoPE with the cache write, RMSNorm and SiLU, " + dtypeName()
                         + (graphs == null ? ", CUDA graphs off (RESIDENT_CUDA_GRAPHS=false)"
                                 : ", decode as CUDA graphs of batch buckets " + graphs.buckets() + " captured at first use");
     }
@@ -375,18 +375,25 @@ final class Transformer implements CausalLM {
 
     /** One decoder block: attention over the sequence's cache (written first), then the SwiGLU MLP, both residual. */
     private NDArray block(NDArray x, int l, Step s, NDManager scope) {
-        int n = s.b() * s.t();
-        int heads = config.heads(), kvHeads = config.kvHeads(), d = config.headDim();
         Layer layer = weights.layers().get(l);
         NDArray qkv = linear(rmsNorm(x, layer.attnNorm()), layer.qkv(), layer.qkvBias());
-        NDArray qk = rope(qkv.get(qkColumns).reshape(n, heads + kvHeads, d), s.cos(), s.sin());
-        NDArray q = qk.get(qHeads);
+        NDArray q = ropeAndCache(qkv, l, s);
+        Residual attended = addRmsNorm(x, linear(attention(q, l, s, scope), layer.out(), null), layer.mlpNorm());
+
+        NDArray gateUp = linear(attended.normed(), layer.gateUp(), null);
+        return attended.sum().add(linear(siluMul(gateUp), layer.down(), null));
+    }
+
+    /** RoPE on the q and k heads of the fused QKV rows; k and v go to the layer's cache rows of the step's tokens, q [B*T, heads, d] comes back. */
+    private NDArray ropeAndCache(NDArray qkv, int l, Step s) {
+        if (fused) {
+            return NativeOps.ropeAndCache(qkv, s.cos(), s.sin(), s.rows(), keys[l], values[l], config.heads(), config.rotaryDim(), qkv.getManager());
+        }
+        int n = s.b() * s.t(), kvHeads = config.kvHeads(), d = config.headDim();
+        NDArray qk = rope(qkv.get(qkColumns).reshape(n, config.heads() + kvHeads, d), s.cos(), s.sin());
         keys[l].set(new NDIndex("{}", s.rows()), qk.get(kHeads));
         values[l].set(new NDIndex("{}", s.rows()), qkv.get(vColumns).reshape(n, kvHeads, d));
-        x = x.add(linear(attention(q, l, s, scope), layer.out(), null));
-
-        NDArray gateUp = linear(rmsNorm(x, layer.mlpNorm()), layer.gateUp(), null);
-        return x.add(linear(siluMul(gateUp), layer.down(), null));
+        return qk.get(qHeads);
     }
 
     /** Attention of q [B*T, heads, d] over the cached positions of each sequence: [B*T, heads*d]. */
@@ -451,6 +458,19 @@ final class Transformer implements CausalLM {
             out.add(new Scores((int) summary[3 * i], summary[3 * i + 1], summary[3 * i + 2], values, picked[i]));
         }
         return out;
+    }
+
+    /** The residual stream after an add, and its RMSNorm. */
+    private record Residual(NDArray sum, NDArray normed) {}
+
+    /** x + delta in the compute dtype and that sum's RMSNorm, one kernel with the companion. */
+    private Residual addRmsNorm(NDArray x, NDArray delta, NDArray weight) {
+        if (fused) {
+            NDArray[] both = NativeOps.addRmsNorm(x, delta, weight, config.rmsNormEps(), x.getManager());
+            return new Residual(both[0], both[1]);
+        }
+        NDArray sum = x.add(delta);
+        return new Residual(sum, rmsNorm(sum, weight));
     }
 
     /** x / rms(x) in float32, rounded to the compute dtype, then times the weight (as HF Llama does). */
