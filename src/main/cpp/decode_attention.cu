@@ -15,10 +15,12 @@ constexpr int CHUNK = 64;
 constexpr int THREADS = 128;
 // lanes that share one position's dot products: a warp scores four positions at once, three shuffles a dot
 constexpr int LANES = 8;
+constexpr int MERGE_THREADS = 128;
 
 // a block: the query heads of one KV head (their rows in shared memory) over CHUNK positions; scores, then the
-// chunk's softmax statistics, then its probability-weighted values, all in float32
-template <typename T, int D>
+// chunk's softmax statistics, then its probability-weighted values, all in float32. G is how many heads' value sums
+// one thread keeps: each value element is loaded once for G independent sums.
+template <typename T, int D, int G>
 __global__ void chunk_kernel(const T* __restrict__ q, const T* __restrict__ keys, const T* __restrict__ values,
                              const int* __restrict__ table, const int* __restrict__ lens, int max_blocks, int block_size,
                              int kv_heads, int group, int splits, float scale, float* __restrict__ part_out,
@@ -40,21 +42,36 @@ __global__ void chunk_kernel(const T* __restrict__ q, const T* __restrict__ keys
   }
   __syncthreads();
 
-  // lane l of a group holds elements l, l + LANES, ... of its position's key
-  constexpr int E = D / LANES;
+  // lane l of a position's LANES holds the 16-byte pieces l, l + LANES, ... of its key: one load a piece
+  constexpr int V = 16 / sizeof(T), PIECES = D / V, PER_LANE = (PIECES + LANES - 1) / LANES;
   const int sub = threadIdx.x / LANES, lane = threadIdx.x % LANES, subs = blockDim.x / LANES;
   for (int base = 0; base < count; base += subs) {  // every lane goes round alike: the shuffles need the whole warp
     const int j = base + sub;
     const bool valid = j < count;
-    float k[E];
-    const T* kp = keys + (valid ? rows[j] : 0) * D + lane;
+    float k[PER_LANE][V];
 #pragma unroll
-    for (int i = 0; i < E; i++) k[i] = valid ? static_cast<float>(kp[i * LANES]) : 0.f;
+    for (int p = 0; p < PER_LANE; p++) {
+      const int piece = lane + p * LANES;
+      uint4 raw = make_uint4(0, 0, 0, 0);
+      if (valid && piece < PIECES) raw = *reinterpret_cast<const uint4*>(keys + rows[j] * D + piece * V);
+      const T* e = reinterpret_cast<const T*>(&raw);
+#pragma unroll
+      for (int i = 0; i < V; i++) k[p][i] = static_cast<float>(e[i]);
+    }
     for (int g = 0; g < group; g++) {
-      const float* qg = sq + g * D + lane;
       float dot = 0.f;
 #pragma unroll
-      for (int i = 0; i < E; i++) dot += qg[i * LANES] * k[i];
+      for (int p = 0; p < PER_LANE; p++) {
+        const int piece = lane + p * LANES;
+        if (piece < PIECES) {
+          const float4* qp = reinterpret_cast<const float4*>(sq + g * D + piece * V);
+#pragma unroll
+          for (int i = 0; i < V / 4; i++) {
+            const float4 f = qp[i];
+            dot += f.x * k[p][4 * i] + f.y * k[p][4 * i + 1] + f.z * k[p][4 * i + 2] + f.w * k[p][4 * i + 3];
+          }
+        }
+      }
 #pragma unroll
       for (int o = LANES / 2; o > 0; o /= 2) dot += __shfl_xor_sync(0xffffffff, dot, o);
       if (valid && lane == 0) scores[g * CHUNK + j] = dot * scale;
@@ -82,46 +99,83 @@ __global__ void chunk_kernel(const T* __restrict__ q, const T* __restrict__ keys
   }
   __syncthreads();
 
-  // consecutive threads take consecutive elements of a head's output, so value loads coalesce
-  for (int e = threadIdx.x; e < group * D; e += blockDim.x) {
-    const int g = e / D, d = e % D;
-    const float* w = scores + g * CHUNK;
-    float acc = 0.f;
-#pragma unroll 8
-    for (int j = 0; j < count; j++) acc += w[j] * static_cast<float>(values[rows[j] * D + d]);
-    part_out[(part + g) * D + d] = acc;
+  // a work item is one element d of G heads; consecutive threads take consecutive d, so value loads coalesce
+  const int items = D * ((group + G - 1) / G);
+  for (int it = threadIdx.x; it < items; it += blockDim.x) {
+    const int d = it % D, g0 = it / D * G;
+    float acc[G] = {};
+    for (int j = 0; j < count; j++) {
+      const float v = static_cast<float>(values[rows[j] * D + d]);
+#pragma unroll
+      for (int h = 0; h < G; h++) acc[h] += scores[min(g0 + h, group - 1) * CHUNK + j] * v;
+    }
+#pragma unroll
+    for (int h = 0; h < G; h++) {
+      if (g0 + h < group) part_out[(part + g0 + h) * D + d] = acc[h];
+    }
   }
 }
 
+// one block a (sequence, head): the largest chunk maximum by a block reduction, each chunk's weight once into shared
+// memory, then every output element sums its chunks with loads that do not wait on one another
 template <typename T>
 __global__ void merge_kernel(const float* __restrict__ part_out, const float* __restrict__ part_max,
                              const float* __restrict__ part_sum, const int* __restrict__ lens, int kv_heads, int group,
                              int d, int splits, T* __restrict__ out) {
+  extern __shared__ float weight[];  // [splits], then one float a warp
+  float* reduce = weight + splits;
   const int b = blockIdx.x, h = blockIdx.y, kvh = h / group, g = h % group;
   const int used = min(splits, (lens[b] + CHUNK - 1) / CHUNK);
   const long base = (long)(b * kv_heads + kvh) * splits;
+  const int wl = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
   float m = -FLT_MAX;
-  for (int s = 0; s < used; s++) m = fmaxf(m, part_max[(base + s) * group + g]);
+  for (int s = threadIdx.x; s < used; s += blockDim.x) m = fmaxf(m, part_max[(base + s) * group + g]);
+  for (int o = 16; o > 0; o /= 2) m = fmaxf(m, __shfl_xor_sync(0xffffffff, m, o));
+  if (wl == 0) reduce[warp] = m;
+  __syncthreads();
+  m = -FLT_MAX;
+  for (int w = 0; w < warps; w++) m = fmaxf(m, reduce[w]);
+  float den = 0.f;
+  for (int s = threadIdx.x; s < used; s += blockDim.x) {
+    const long i = (base + s) * group + g;
+    weight[s] = __expf(part_max[i] - m);
+    den += weight[s] * part_sum[i];
+  }
+  for (int o = 16; o > 0; o /= 2) den += __shfl_xor_sync(0xffffffff, den, o);
+  __syncthreads();  // every thread has read reduce[] for m
+  if (wl == 0) reduce[warp] = den;
+  __syncthreads();
+  den = 0.f;
+  for (int w = 0; w < warps; w++) den += reduce[w];
   for (int e = threadIdx.x; e < d; e += blockDim.x) {
-    float num = 0.f, den = 0.f;
-    for (int s = 0; s < used; s++) {
-      long i = (base + s) * group + g;
-      float w = __expf(part_max[i] - m);
-      num += w * part_out[i * d + e];
-      den += w * part_sum[i];
-    }
+    float num = 0.f;
+#pragma unroll 8
+    for (int s = 0; s < used; s++) num += weight[s] * part_out[((base + s) * group + g) * d + e];
     out[((long)b * kv_heads * group + h) * d + e] = static_cast<T>(den > 0.f ? num / den : 0.f);
   }
 }
 
-template <typename T, int D>
+template <typename T, int D, int G>
 void launch_chunks(dim3 grid, size_t shared, cudaStream_t stream, const at::Tensor& q, const at::Tensor& keys,
                    const at::Tensor& values, const at::Tensor& table, const at::Tensor& lens, int block_size, float scale,
                    int splits, at::Tensor& part_out, at::Tensor& part_max, at::Tensor& part_sum) {
-  chunk_kernel<T, D><<<grid, THREADS, shared, stream>>>(
+  chunk_kernel<T, D, G><<<grid, THREADS, shared, stream>>>(
       q.data_ptr<T>(), keys.data_ptr<T>(), values.data_ptr<T>(), table.data_ptr<int>(), lens.data_ptr<int>(),
       table.size(1), block_size, keys.size(1), q.size(1) / keys.size(1), splits, scale,
       part_out.data_ptr<float>(), part_max.data_ptr<float>(), part_sum.data_ptr<float>());
+}
+
+// G from the group: 4 heads a thread for groups up to 4 (Llama, Mistral), else 8 (Qwen2; ChatGLM3's 16 in two items),
+// as 16 sums a thread would take registers enough to halve the blocks an SM holds
+template <typename T, int D>
+void launch_group(int group, dim3 grid, size_t shared, cudaStream_t stream, const at::Tensor& q, const at::Tensor& keys,
+                  const at::Tensor& values, const at::Tensor& table, const at::Tensor& lens, int block_size, float scale,
+                  int splits, at::Tensor& part_out, at::Tensor& part_max, at::Tensor& part_sum) {
+  if (group <= 4) {
+    launch_chunks<T, D, 4>(grid, shared, stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum);
+  } else {
+    launch_chunks<T, D, 8>(grid, shared, stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum);
+  }
 }
 
 template <typename T>
@@ -139,17 +193,18 @@ void launch(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& value
   auto stream = at::cuda::getCurrentCUDAStream();
   const dim3 grid(b, kv_heads, splits);
   switch (d) {
-    case 16: launch_chunks<T, 16>(grid, shared, stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum); break;
-    case 32: launch_chunks<T, 32>(grid, shared, stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum); break;
-    case 64: launch_chunks<T, 64>(grid, shared, stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum); break;
-    case 128: launch_chunks<T, 128>(grid, shared, stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum); break;
-    case 256: launch_chunks<T, 256>(grid, shared, stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum); break;
+    case 16: launch_group<T, 16>(group, grid, shared, stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum); break;
+    case 32: launch_group<T, 32>(group, grid, shared, stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum); break;
+    case 64: launch_group<T, 64>(group, grid, shared, stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum); break;
+    case 128: launch_group<T, 128>(group, grid, shared, stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum); break;
+    case 256: launch_group<T, 256>(group, grid, shared, stream, q, keys, values, table, lens, block_size, scale, splits, part_out, part_max, part_sum); break;
     default: TORCH_CHECK(false, "decode attention: head size ", d, " is not one of 16, 32, 64, 128, 256");
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
-  merge_kernel<T><<<dim3(b, heads), std::min(d, 1024), 0, stream>>>(part_out.data_ptr<float>(), part_max.data_ptr<float>(),
-                                                                 part_sum.data_ptr<float>(), lens.data_ptr<int>(), kv_heads,
-                                                                 group, d, splits, out.data_ptr<T>());
+  const size_t merge_shared = (splits + MERGE_THREADS / 32) * sizeof(float);
+  merge_kernel<T><<<dim3(b, heads), MERGE_THREADS, merge_shared, stream>>>(part_out.data_ptr<float>(), part_max.data_ptr<float>(),
+                                                                          part_sum.data_ptr<float>(), lens.data_ptr<int>(), kv_heads,
+                                                                          group, d, splits, out.data_ptr<T>());
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 

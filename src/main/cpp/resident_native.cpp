@@ -12,11 +12,15 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 at::Tensor decode_attention(const at::Tensor& q, const at::Tensor& keys, const at::Tensor& values,
                             const at::Tensor& block_table, const at::Tensor& seq_lens, int64_t block_size, double scale);
-at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+std::pair<at::Tensor, at::Tensor> add_rms_norm(const at::Tensor& x, const at::Tensor& delta, const at::Tensor& weight,
+                                               double eps);
 at::Tensor silu_mul(const at::Tensor& gate_up);
+at::Tensor rope_cache(const at::Tensor& qkv, const at::Tensor& cos, const at::Tensor& sin, const at::Tensor& rows,
+                      const at::Tensor& keys, const at::Tensor& values, int64_t heads, int64_t rotary);
 
 namespace {
 
@@ -91,13 +95,35 @@ JNIEXPORT jlong JNICALL Java_io_resident_model_NativeOps_toType(JNIEnv* env, jcl
 
 // HF's RMSNorm: x / rms(x) in float32, rounded to x's dtype, times the weight
 JNIEXPORT jlong JNICALL Java_io_resident_model_NativeOps_rmsNorm(JNIEnv* env, jclass, jlong x, jlong weight, jdouble eps) {
-  GUARDED(env, return handle(rms_norm(tensor(x), tensor(weight), eps));)
+  GUARDED(env, return handle(add_rms_norm(tensor(x), at::Tensor(), tensor(weight), eps).second);)
   return 0;
+}
+
+// the residual add and the next RMSNorm: {x + delta rounded to x's dtype, its norm}
+JNIEXPORT jlongArray JNICALL Java_io_resident_model_NativeOps_addRmsNorm(JNIEnv* env, jclass, jlong x, jlong delta, jlong weight,
+    jdouble eps) {
+  GUARDED(env, {
+    auto both = add_rms_norm(tensor(x), tensor(delta), tensor(weight), eps);
+    jlong handles[2] = {handle(std::move(both.first)), handle(std::move(both.second))};
+    jlongArray result = env->NewLongArray(2);
+    env->SetLongArrayRegion(result, 0, 2, handles);
+    return result;
+  })
+  return nullptr;
 }
 
 // SiLU(gate) * up of a fused [.., 2I] gate/up projection whose first half is the gate
 JNIEXPORT jlong JNICALL Java_io_resident_model_NativeOps_siluMul(JNIEnv* env, jclass, jlong gate_up) {
   GUARDED(env, return handle(silu_mul(tensor(gate_up)));)
+  return 0;
+}
+
+// RoPE on the q and k heads of fused QKV rows [N, (H + 2 KVH) * D], k and v written to the cache rows of the N
+// tokens; returns q [N, H, D]
+JNIEXPORT jlong JNICALL Java_io_resident_model_NativeOps_ropeAndCache(JNIEnv* env, jclass, jlong qkv, jlong cos, jlong sin,
+    jlong rows, jlong keys, jlong values, jint heads, jint rotary) {
+  GUARDED(env, return handle(rope_cache(tensor(qkv), tensor(cos), tensor(sin), tensor(rows), tensor(keys), tensor(values),
+                                        heads, rotary));)
   return 0;
 }
 

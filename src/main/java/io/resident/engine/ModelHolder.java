@@ -198,9 +198,12 @@ public class ModelHolder {
         }
     }
 
-    /** The largest step of prompt tokens the configuration allows: a whole prefill chunk, as a step where nothing decodes takes. */
+    /**
+     * The largest step the configuration allows, all of it as prompt tokens: a whole prefill chunk, as a step where
+     * nothing decodes takes, or the step budget, whose decode and prompt rows run as one forward.
+     */
     private LargestStep largestStep(Device device, int context) {
-        return LargestStep.of(prefillChunk(device), context, KvCacheSizing.BLOCK_SIZE);
+        return LargestStep.of(Math.max(prefillChunk(device), maxStepTokens(device)), context, KvCacheSizing.BLOCK_SIZE);
     }
 
     /**

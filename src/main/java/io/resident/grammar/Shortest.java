@@ -29,12 +29,13 @@ final class Shortest {
         }
         Map<Value, Integer> table = new IdentityHashMap<>();
         Pass pass;
+        int n;
         do {
             pass = new Pass(table);
-            pass.measure(v);
+            n = pass.measure(v); // not table.get(v): another thread may have measured v meanwhile, and then it is not in table
         } while (pass.changed);
         KNOWN.putAll(table);
-        return table.get(v);
+        return n;
     }
 
     static int add(int a, int b) {

@@ -10,8 +10,8 @@ import java.nio.file.Path;
 import org.jboss.logging.Logger;
 
 /**
- * resident's native companion (src/main/cpp), optional at runtime: fused attention, RMSNorm and SiLU-and-multiply,
- * bfloat16 casts and CUDA-graph capture and replay, all on DJL's tensor handles (a PtNDArray handle is a
+ * resident's native companion (src/main/cpp), optional at runtime: fused attention, RoPE with the KV-cache write,
+ * RMSNorm and SiLU-and-multiply, bfloat16 casts and CUDA-graph capture and replay, all on DJL's tensor handles (a PtNDArray handle is a
  * torch::Tensor*; tensors it returns are wrapped in the caller's manager, which frees them). Loaded once, for a GPU
  * only, and only when it was built against the libtorch DJL loaded.
  */
@@ -95,8 +95,19 @@ final class NativeOps {
         return wrap(m, rmsNorm(handle(x), handle(weight), eps));
     }
 
+    /** {x + delta, rounded to x's dtype; its RMSNorm}, in m. */
+    static NDArray[] addRmsNorm(NDArray x, NDArray delta, NDArray weight, double eps, NDManager m) {
+        long[] both = addRmsNorm(handle(x), handle(delta), handle(weight), eps);
+        return new NDArray[] {wrap(m, both[0]), wrap(m, both[1])};
+    }
+
     static NDArray siluMul(NDArray gateUp, NDManager m) {
         return wrap(m, siluMul(handle(gateUp)));
+    }
+
+    static NDArray ropeAndCache(NDArray qkv, NDArray cos, NDArray sin, NDArray rows, NDArray keys, NDArray values,
+                                int heads, int rotaryDim, NDManager m) {
+        return wrap(m, ropeAndCache(handle(qkv), handle(cos), handle(sin), handle(rows), handle(keys), handle(values), heads, rotaryDim));
     }
 
     static NDArray decodeAttention(NDArray q, NDArray keys, NDArray values, NDArray blockTable, NDArray seqLens,
@@ -121,7 +132,11 @@ final class NativeOps {
 
     private static native long rmsNorm(long x, long weight, double eps);
 
+    private static native long[] addRmsNorm(long x, long delta, long weight, double eps);
+
     private static native long siluMul(long gateUp);
+
+    private static native long ropeAndCache(long qkv, long cos, long sin, long rows, long keys, long values, int heads, int rotaryDim);
 
     private static native long decodeAttention(long q, long keys, long values, long blockTable, long seqLens, int blockSize, double scale);
 

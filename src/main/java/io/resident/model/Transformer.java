@@ -27,8 +27,8 @@ import java.util.stream.Stream;
  * rotate-half RoPE on the first rotaryDim dims of each head, grouped KV heads, and a SwiGLU MLP whose fused
  * gate/up matrix holds the gate rows first. The KV cache is one pool per layer of blocks x blockSize rows, allocated
  * at load and replaced by {@link #allocateCache}; a sequence's position p is row blocks[p / blockSize] * blockSize + p % blockSize of its block table, and one
- * scratch row past the blocks takes the writes of padding tokens. With the native companion on a GPU, attention, RMSNorm and
- * SiLU-and-multiply are fused ops, bf16 computes in bf16, and decode steps replay CUDA graphs of this same forward.
+ * scratch row past the blocks takes the writes of padding tokens. With the native companion on a GPU, attention, RoPE
+ * with the cache write, RMSNorm and SiLU-and-multiply are fused ops, bf16 computes in bf16, and decode steps replay CUDA graphs of this same forward.
  */
 final class Transformer implements CausalLM {
 
@@ -129,7 +129,7 @@ final class Transformer implements CausalLM {
     public String acceleration() {
         return companion == null ? "pure DJL on the CPU"
                 : !fused ? "pure DJL: native companion " + companion.reason()
-                : "native companion " + companion.reason() + ": fused attention, RMSNorm and SiLU, " + dtypeName()
+                : "native companion " + companion.reason() + ": fused attention, RoPE with the cache write, RMSNorm and SiLU, " + dtypeName()
                         + (graphs == null ? ", CUDA graphs off (RESIDENT_CUDA_GRAPHS=false)"
                                 : ", decode as CUDA graphs of batch buckets " + graphs.buckets() + " captured at first use");
     }
@@ -190,7 +190,8 @@ final class Transformer implements CausalLM {
 
     /**
      * All single-token segments run as one batch. Prefill chunks run together too, padded to the longest of their
-     * group, where the padding stays under a quarter of the group's tokens and within the context.
+     * group, where the padding stays under a quarter of the group's tokens and within the context. The decode batch and
+     * the prefill groups are one forward pass, so that a step reads the weights once.
      */
     @Override
     public List<Scores> step(List<Segment> segments) {
@@ -223,11 +224,10 @@ final class Transformer implements CausalLM {
         if (!group.isEmpty()) {
             batches.add(group);
         }
-        for (List<Integer> batch : batches) {
-            List<Scores> rows = run(batch.stream().map(segments::get).toList());
-            for (int j = 0; j < rows.size(); j++) {
-                scores[batch.get(j)] = rows.get(j);
-            }
+        List<Integer> order = batches.stream().flatMap(List::stream).toList();
+        List<Scores> rows = run(batches.stream().map(batch -> batch.stream().map(segments::get).toList()).toList());
+        for (int j = 0; j < rows.size(); j++) {
+            scores[order.get(j)] = rows.get(j);
         }
         return Arrays.asList(scores);
     }
@@ -260,63 +260,89 @@ final class Transformer implements CausalLM {
     }
 
     /**
-     * B sequences of up to T tokens each: the decode batch (T = 1) or prefill chunks. A shorter chunk is padded with
-     * token 0 at the positions after it: their keys and values go to the scratch row, and their outputs are not read. A decode batch replays its
-     * bucket's CUDA graph where there is one, else runs eagerly.
+     * One forward over the step's groups: the decode batch (T = 1) and groups of prefill chunks of up to T tokens each.
+     * A shorter chunk is padded with token 0 at the positions after it: their keys and values go to the scratch row,
+     * and their outputs are not read. A step of the decode batch alone replays its bucket's CUDA graph where there is
+     * one, else runs eagerly.
      */
-    private List<Scores> run(List<Segment> batch) {
-        int t = batch.stream().mapToInt(s -> s.tokens().length).max().orElseThrow();
+    private List<Scores> run(List<List<Segment>> groups) {
+        List<Segment> batch = groups.stream().flatMap(List::stream).toList();
         try (NDManager m = manager.newSubManager()) {
-            if (t == 1 && graphs != null) {
+            if (groups.size() == 1 && batch.get(0).tokens().length == 1 && graphs != null) {
                 int rows = graphs.bucket(batch.size());
-                StepInput in = rows < 0 ? null : input(batch, 1, rows);
-                DecodeGraphs.Outputs out = in == null ? null : graphs.replay(rows, in.tokens(), in.sequences());
+                StepInput in = rows < 0 ? null : input(groups, rows);
+                DecodeGraphs.Outputs out = in == null ? null : graphs.replay(rows, in.tokens(), in.groups().get(0).sequences());
                 if (out != null) {
                     return scores(m, out.summary(), out.logits(), batch);
                 }
             }
-            StepInput in = input(batch, t, batch.size());
-            Step step = upload(in, m.create(in.tokens(), new Shape(in.b() * t, 3)),
-                    m.create(in.sequences(), new Shape(in.b(), in.sequences().length / in.b())), m);
+            StepInput in = input(groups, batch.size());
+            List<NDArray> sequences = in.groups().stream()
+                    .map(g -> m.create(g.sequences(), new Shape(g.b(), g.sequences().length / g.b()))).toList();
+            Step step = upload(in, m.create(in.tokens(), new Shape(in.tokens().length / 3, 3)), sequences, m);
             NDArray logits = forward(step, m);
             return scores(m, summary(logits), logits, batch);
         }
     }
 
     /**
-     * A step's inputs on the host: per token its id, position and cache row; per sequence its length after the step and
-     * its block table; for attention without the companion or in prefill the cache rows of positions [0, length) of
-     * each sequence; the last token of each sequence. Rows past the batch (a graph's bucket) are padding: token 0 at
-     * position 0 writing the scratch row, length 0; so are a shorter prefill chunk's tokens past its end.
+     * A step's inputs on the host: per token its id, position and cache row, group after group; per group its shape and
+     * sequences; the row of each sequence's last token, or null when every row is one (a decode batch alone).
      */
-    private record StepInput(int b, int t, int length, long[] tokens, long[] sequences, long[] gather, long[] last) {}
+    private record StepInput(long[] tokens, List<GroupInput> groups, long[] last) {}
 
-    private StepInput input(List<Segment> batch, int t, int rows) {
-        int length = batch.stream().mapToInt(s -> s.startPosition() + t).max().orElseThrow();
+    /**
+     * One group's B sequences of T tokens over L positions: per sequence its length after the step and its block table;
+     * for attention without the companion or in prefill the cache rows of positions [0, L) of each sequence. Rows past
+     * the batch (a graph's bucket) are padding: token 0 at position 0 writing the scratch row, length 0; so are a
+     * shorter prefill chunk's tokens past its end.
+     */
+    private record GroupInput(int b, int t, int length, long[] sequences, long[] gather) {}
+
+    /** The step's inputs; a decode batch alone is padded to {@code rows} sequences (a graph's bucket). */
+    private StepInput input(List<List<Segment>> groups, int rows) {
         int maxBlocks = (maxContext + blockSize - 1) / blockSize;
-        boolean gathers = !fused || t > 1;
-        long[] tokens = new long[rows * t * 3], sequences = new long[rows * (1 + maxBlocks)], last = new long[rows];
-        long[] gather = gathers ? new long[rows * length] : null;
-        for (int i = 0; i < rows; i++) {
-            Segment s = i < batch.size() ? batch.get(i) : null;
-            int[] blocks = s == null ? new int[0] : s.blocks();
-            for (int j = 0; j < t; j++) {
-                int k = 3 * (i * t + j);
-                tokens[k] = s != null && j < s.tokens().length ? s.tokens()[j] : 0;
-                tokens[k + 1] = s == null ? 0 : s.startPosition() + j;
-                tokens[k + 2] = s == null || j >= s.tokens().length ? scratchRow : row(blocks, s.startPosition() + j);
-            }
-            sequences[i * (1 + maxBlocks)] = s == null ? 0 : s.startPosition() + s.tokens().length;
-            for (int j = 0; j < blocks.length; j++) {
-                sequences[i * (1 + maxBlocks) + 1 + j] = blocks[j];
-            }
-            last[i] = (long) i * t + (s == null ? 1 : s.tokens().length) - 1;
-            for (int j = 0; gathers && j < length; j++) {
-                // past its blocks a sequence reads the scratch row: only padding queries, masked or unread, see it
-                gather[i * length + j] = j < blocks.length * blockSize ? row(blocks, j) : scratchRow;
-            }
+        int tokenRows = 0, outputs = 0;
+        for (List<Segment> group : groups) {
+            int b = groups.size() == 1 ? rows : group.size();
+            tokenRows += b * longest(group);
+            outputs += b;
         }
-        return new StepInput(rows, t, length, tokens, sequences, gather, last);
+        long[] tokens = new long[tokenRows * 3], last = new long[outputs];
+        List<GroupInput> inputs = new ArrayList<>();
+        int offset = 0, output = 0;
+        for (List<Segment> group : groups) {
+            int t = longest(group), b = groups.size() == 1 ? rows : group.size();
+            int length = group.stream().mapToInt(s -> s.startPosition() + t).max().orElseThrow();
+            boolean gathers = !fused || t > 1;
+            long[] sequences = new long[b * (1 + maxBlocks)], gather = gathers ? new long[b * length] : null;
+            for (int i = 0; i < b; i++) {
+                Segment s = i < group.size() ? group.get(i) : null;
+                int[] blocks = s == null ? new int[0] : s.blocks();
+                for (int j = 0; j < t; j++) {
+                    int k = 3 * (offset + i * t + j);
+                    tokens[k] = s != null && j < s.tokens().length ? s.tokens()[j] : 0;
+                    tokens[k + 1] = s == null ? 0 : s.startPosition() + j;
+                    tokens[k + 2] = s == null || j >= s.tokens().length ? scratchRow : row(blocks, s.startPosition() + j);
+                }
+                sequences[i * (1 + maxBlocks)] = s == null ? 0 : s.startPosition() + s.tokens().length;
+                for (int j = 0; j < blocks.length; j++) {
+                    sequences[i * (1 + maxBlocks) + 1 + j] = blocks[j];
+                }
+                last[output++] = offset + (long) i * t + (s == null ? 1 : s.tokens().length) - 1;
+                for (int j = 0; gathers && j < length; j++) {
+                    // past its blocks a sequence reads the scratch row: only padding queries, masked or unread, see it
+                    gather[i * length + j] = j < blocks.length * blockSize ? row(blocks, j) : scratchRow;
+                }
+            }
+            inputs.add(new GroupInput(b, t, length, sequences, gather));
+            offset += b * t;
+        }
+        return new StepInput(tokens, inputs, output == offset ? null : last);
+    }
+
+    private static int longest(List<Segment> group) {
+        return group.stream().mapToInt(s -> s.tokens().length).max().orElseThrow();
     }
 
     /** Row of the layer pools that holds a sequence's position: the one place a block table is read. */
@@ -324,31 +350,44 @@ final class Transformer implements CausalLM {
         return (long) blocks[position / blockSize] * blockSize + position % blockSize;
     }
 
-    /** One step's batch on the device: B sequences of T tokens over L cached positions, and its index tensors. */
-    private record Step(int b, int t, int length, NDArray ids, NDArray positions, NDArray rows, NDArray seqLens,
-                        NDArray blockTable, NDArray gather, NDArray last, NDArray mask, NDArray cos, NDArray sin) {}
+    /** One step on the device: N token rows, the groups attention runs over, and the rows whose logits are wanted. */
+    private record Step(int n, NDArray ids, NDArray rows, NDArray cos, NDArray sin, List<Group> groups, NDArray last) {}
+
+    /** A group's rows [start, start + B*T) of the step, B sequences of T tokens over L cached positions, and its index tensors. */
+    private record Group(int start, int b, int t, int length, NDArray positions, NDArray seqLens, NDArray blockTable,
+                         NDArray gather, NDArray mask) {}
 
     /**
-     * The step's tensors from its packed inputs on the device, tokens [B*T, 3] and sequences [B, 1 + blocks], with
-     * device ops only (a graph captures them and re-reads the static inputs at each replay).
+     * The step's tensors from its packed inputs on the device, tokens [N, 3] and per group sequences [B, 1 + blocks],
+     * with device ops only (a graph captures them and re-reads the static inputs at each replay).
      */
-    private Step upload(StepInput in, NDArray tokens, NDArray sequences, NDManager m) {
-        int b = in.b(), t = in.t(), n = b * t, d = config.headDim(), length = in.length();
+    private Step upload(StepInput in, NDArray tokens, List<NDArray> sequences, NDManager m) {
+        int n = (int) tokens.getShape().get(0), d = config.headDim();
         NDArray positions = tokens.get(SECOND_COLUMN);
-        NDArray gather = in.gather() == null ? null : m.create(in.gather(), new Shape(b, length));
-        NDArray mask = null;
-        if (!fused) {
-            // causal, built on the device: a token at position p sees cached positions 0..p of its own sequence; the
-            // rest get the dtype's lowest value (as HF's masks do), whose softmax weight is exactly 0
-            NDArray later = m.arange(0, length, 1, DataType.INT64)
-                    .gt(positions.reshape(t == 1 ? new Shape(b, 1, 1, 1) : new Shape(b, 1, 1, t, 1)));
-            mask = later.toType(dtype, false).mul(dtype == DataType.FLOAT16 ? FLOAT16_LOWEST : -Float.MAX_VALUE);
+        List<Group> groups = new ArrayList<>();
+        int start = 0;
+        for (int g = 0; g < in.groups().size(); g++) {
+            GroupInput group = in.groups().get(g);
+            int b = group.b(), t = group.t(), length = group.length();
+            NDArray own = in.groups().size() == 1 ? positions : positions.get(new NDIndex("{}:{}", start, start + b * t));
+            NDArray mask = null;
+            if (!fused) {
+                // causal, built on the device: a token at position p sees cached positions 0..p of its own sequence; the
+                // rest get the dtype's lowest value (as HF's masks do), whose softmax weight is exactly 0
+                NDArray later = m.arange(0, length, 1, DataType.INT64)
+                        .gt(own.reshape(t == 1 ? new Shape(b, 1, 1, 1) : new Shape(b, 1, 1, t, 1)));
+                mask = later.toType(dtype, false).mul(dtype == DataType.FLOAT16 ? FLOAT16_LOWEST : -Float.MAX_VALUE);
+            }
+            NDArray seq = sequences.get(g);
+            groups.add(new Group(start, b, t, length, own, seq.get(FIRST_COLUMN).toType(DataType.INT32, false),
+                    seq.get(AFTER_FIRST_COLUMN).toType(DataType.INT32, false),
+                    group.gather() == null ? null : m.create(group.gather(), new Shape(b, length)), mask));
+            start += b * t;
         }
         NDArray cosP = cos.get(m, new NDIndex("{}", positions)).reshape(n, 1, d);
         NDArray sinP = sin.get(m, new NDIndex("{}", positions)).reshape(n, 1, d);
-        return new Step(b, t, length, tokens.get(FIRST_COLUMN), positions, tokens.get(THIRD_COLUMN),
-                sequences.get(FIRST_COLUMN).toType(DataType.INT32, false), sequences.get(AFTER_FIRST_COLUMN).toType(DataType.INT32, false),
-                gather, t == 1 ? null : m.create(in.last()), mask, cosP, sinP);
+        return new Step(n, tokens.get(FIRST_COLUMN), tokens.get(THIRD_COLUMN), cosP, sinP, groups,
+                in.last() == null ? null : m.create(in.last()));
     }
 
     /** The forward pass over a step's device tensors: next-token logits in float32 [B, vocab]. Nothing goes to the host. */
@@ -361,53 +400,72 @@ final class Transformer implements CausalLM {
                 x.attach(m);
             }
         }
-        NDArray lastTokens = step.t() == 1 ? x : x.get(m, new NDIndex("{}", step.last()));
+        NDArray lastTokens = step.last() == null ? x : x.get(m, new NDIndex("{}", step.last()));
         return linear(rmsNorm(lastTokens, weights.finalNorm()), weights.lmHead(), null).toType(DataType.FLOAT32, false);
     }
 
     /** A decode graph's forward from its static inputs: the logits and their summary, in m. */
     private NDArray[] decodeForward(NDArray tokens, NDArray sequences, NDManager m) {
         int rows = (int) tokens.getShape().get(0);
-        StepInput shape = new StepInput(rows, 1, 1, null, null, null, null);
-        NDArray logits = forward(upload(shape, tokens, sequences, m), m);
+        StepInput shape = new StepInput(null, List.of(new GroupInput(rows, 1, 1, null, null)), null);
+        NDArray logits = forward(upload(shape, tokens, List.of(sequences), m), m);
         return new NDArray[] {logits, summary(logits)};
     }
 
     /** One decoder block: attention over the sequence's cache (written first), then the SwiGLU MLP, both residual. */
     private NDArray block(NDArray x, int l, Step s, NDManager scope) {
-        int n = s.b() * s.t();
-        int heads = config.heads(), kvHeads = config.kvHeads(), d = config.headDim();
         Layer layer = weights.layers().get(l);
         NDArray qkv = linear(rmsNorm(x, layer.attnNorm()), layer.qkv(), layer.qkvBias());
-        NDArray qk = rope(qkv.get(qkColumns).reshape(n, heads + kvHeads, d), s.cos(), s.sin());
-        NDArray q = qk.get(qHeads);
-        keys[l].set(new NDIndex("{}", s.rows()), qk.get(kHeads));
-        values[l].set(new NDIndex("{}", s.rows()), qkv.get(vColumns).reshape(n, kvHeads, d));
-        x = x.add(linear(attention(q, l, s, scope), layer.out(), null));
+        NDArray q = ropeAndCache(qkv, l, s);
+        Residual attended = addRmsNorm(x, linear(attention(q, l, s, scope), layer.out(), null), layer.mlpNorm());
 
-        NDArray gateUp = linear(rmsNorm(x, layer.mlpNorm()), layer.gateUp(), null);
-        return x.add(linear(siluMul(gateUp), layer.down(), null));
+        NDArray gateUp = linear(attended.normed(), layer.gateUp(), null);
+        return attended.sum().add(linear(siluMul(gateUp), layer.down(), null));
     }
 
-    /** Attention of q [B*T, heads, d] over the cached positions of each sequence: [B*T, heads*d]. */
+    /** RoPE on the q and k heads of the fused QKV rows; k and v go to the layer's cache rows of the step's tokens, q [N, heads, d] comes back. */
+    private NDArray ropeAndCache(NDArray qkv, int l, Step s) {
+        if (fused) {
+            return NativeOps.ropeAndCache(qkv, s.cos(), s.sin(), s.rows(), keys[l], values[l], config.heads(), config.rotaryDim(), qkv.getManager());
+        }
+        int n = s.n(), kvHeads = config.kvHeads(), d = config.headDim();
+        NDArray qk = rope(qkv.get(qkColumns).reshape(n, config.heads() + kvHeads, d), s.cos(), s.sin());
+        keys[l].set(new NDIndex("{}", s.rows()), qk.get(kHeads));
+        values[l].set(new NDIndex("{}", s.rows()), qkv.get(vColumns).reshape(n, kvHeads, d));
+        return qk.get(qHeads);
+    }
+
+    /** Attention of q [N, heads, d] over the cached positions of each sequence, group by group: [N, heads*d]. */
     private NDArray attention(NDArray q, int l, Step s, NDManager scope) {
+        if (s.groups().size() == 1) {
+            return attention(q, l, s.groups().get(0), scope);
+        }
+        NDList parts = new NDList();
+        for (Group g : s.groups()) {
+            parts.add(attention(q.get(new NDIndex("{}:{}", g.start(), g.start() + g.b() * g.t())), l, g, scope));
+        }
+        return NDArrays.concat(parts, 0);
+    }
+
+    /** Attention of one group's q [B*T, heads, d]: [B*T, heads*d]. */
+    private NDArray attention(NDArray q, int l, Group g, NDManager scope) {
         double scale = 1 / Math.sqrt(config.headDim());
         if (fused) {
-            return s.t() == 1 ? NativeOps.decodeAttention(q.reshape(s.b(), config.heads(), config.headDim()), keys[l], values[l],
-                            s.blockTable(), s.seqLens(), blockSize, scale, scope)
-                    : NativeOps.prefillAttention(q, keys[l], values[l], s.gather(), s.positions(), scale, scope);
+            return g.t() == 1 ? NativeOps.decodeAttention(q.reshape(g.b(), config.heads(), config.headDim()), keys[l], values[l],
+                            g.blockTable(), g.seqLens(), blockSize, scale, scope)
+                    : NativeOps.prefillAttention(q, keys[l], values[l], g.gather(), g.positions(), scale, scope);
         }
-        int b = s.b(), t = s.t(), n = b * t;
+        int b = g.b(), t = g.t(), n = b * t;
         int heads = config.heads(), kvHeads = config.kvHeads(), d = config.headDim();
         int group = heads / kvHeads;
-        NDArray cachedK = keys[l].get(scope, new NDIndex("{}", s.gather())); // [B, L, kvHeads, d]
-        NDArray cachedV = values[l].get(scope, new NDIndex("{}", s.gather()));
+        NDArray cachedK = keys[l].get(scope, new NDIndex("{}", g.gather())); // [B, L, kvHeads, d]
+        NDArray cachedV = values[l].get(scope, new NDIndex("{}", g.gather()));
         // query head h reads KV head h / group: queries of one KV head are stacked as rows [B, kvHeads, group*T, d]
         NDArray qg = t == 1 ? q.reshape(b, kvHeads, group, d)
                 : q.reshape(b, t, kvHeads, group, d).transpose(0, 2, 3, 1, 4).reshape(b, kvHeads, group * t, d);
         NDArray scores = qg.mul(scale).matMul(cachedK.transpose(0, 2, 3, 1)); // [B, kvHeads, group*T, L]
-        scores = t == 1 ? scores.add(s.mask())
-                : scores.reshape(b, kvHeads, group, t, s.length()).add(s.mask()).reshape(b, kvHeads, group * t, s.length());
+        scores = t == 1 ? scores.add(g.mask())
+                : scores.reshape(b, kvHeads, group, t, g.length()).add(g.mask()).reshape(b, kvHeads, group * t, g.length());
         // torch's softmax sums in float32 and rounds once to the compute dtype, as softmax(float32).to(dtype) does
         NDArray probs = scores.softmax(-1);
         NDArray attended = probs.matMul(cachedV.transpose(0, 2, 1, 3)); // [B, kvHeads, group*T, d]
@@ -451,6 +509,19 @@ final class Transformer implements CausalLM {
             out.add(new Scores((int) summary[3 * i], summary[3 * i + 1], summary[3 * i + 2], values, picked[i]));
         }
         return out;
+    }
+
+    /** The residual stream after an add, and its RMSNorm. */
+    private record Residual(NDArray sum, NDArray normed) {}
+
+    /** x + delta in the compute dtype and that sum's RMSNorm, one kernel with the companion. */
+    private Residual addRmsNorm(NDArray x, NDArray delta, NDArray weight) {
+        if (fused) {
+            NDArray[] both = NativeOps.addRmsNorm(x, delta, weight, config.rmsNormEps(), x.getManager());
+            return new Residual(both[0], both[1]);
+        }
+        NDArray sum = x.add(delta);
+        return new Residual(sum, rmsNorm(sum, weight));
     }
 
     /** x / rms(x) in float32, rounded to the compute dtype, then times the weight (as HF Llama does). */

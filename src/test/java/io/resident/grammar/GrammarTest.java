@@ -15,7 +15,13 @@ import io.resident.tokenizer.Tokenizer;
 import io.resident.tokenizer.Tokenizers;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -143,6 +149,32 @@ class GrammarTest {
                 {"$defs": {"node": {"type": "object", "properties": {"next": {"anyOf": [{"$ref": "#/$defs/node"}, {"type": "null"}]}},
                  "required": ["next"]}}, "$ref": "#/$defs/node"}""");
         assertEquals("{\"next\":null}".length(), Grammar.json(JsonSchema.compile(recursive)).shortest());
+    }
+
+    /** Masks of one schema are computed on several threads at once: each measures what another may just have measured. */
+    @Test
+    void theShortestOutputIsMeasuredOnManyThreadsAtOnce() throws Exception {
+        String shortest = "{\"user\":{\"name\":\"\",\"tags\":[\"\"]},\"id\":0,\"note\":\"abc\"}";
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        try {
+            for (int round = 0; round < 50; round++) {
+                Pos start = Grammar.json(JsonSchema.compile(Schemas.nestedRequired())).start();
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<Integer>> lengths = new ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    lengths.add(threads.submit(() -> {
+                        go.await();
+                        return start.shortest();
+                    }));
+                }
+                go.countDown();
+                for (Future<Integer> length : lengths) {
+                    assertEquals(shortest.length(), length.get());
+                }
+            }
+        } finally {
+            threads.shutdownNow();
+        }
     }
 
     @Test

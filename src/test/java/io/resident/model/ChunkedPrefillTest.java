@@ -75,4 +75,31 @@ class ChunkedPrefillTest {
             }
         }
     }
+
+    /**
+     * A decode token, a 30-token chunk and a 10-token chunk (too short to pad to 30: three attention groups) in one
+     * step, so one forward pass, give each sequence the logits it gets alone.
+     */
+    @ParameterizedTest
+    @MethodSource("models")
+    void aDecodeBatchAndPromptChunksInOneStepGiveTheLogitsOfEachAlone(Path dir) {
+        try (CausalLM model = Paged.load(dir, "cpu", "auto", 4, 128)) {
+            Random random = new Random(7);
+            int[][] prompts = Stream.of(40, 30, 10)
+                    .map(n -> random.ints(n, 3, model.config().vocabSize() - 64).toArray()).toArray(int[][]::new);
+            int next = CausalLM.Scores.indexOfMax(model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 0), 0, prompts[0])))[0]);
+            float[][] together = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 0), 40, new int[] {next}),
+                    new CausalLM.Segment(Paged.slot(model, 1), 0, prompts[1]), new CausalLM.Segment(Paged.slot(model, 2), 0, prompts[2])));
+            model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 3), 0, prompts[0])));
+            float[][] alone = {
+                model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 3), 40, new int[] {next})))[0],
+                model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 3), 0, prompts[1])))[0],
+                model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 3), 0, prompts[2])))[0]};
+            for (int p = 0; p < alone.length; p++) {
+                for (int i = 0; i < alone[p].length; i++) {
+                    assertEquals(alone[p][i], together[p][i], 1e-4, dir.getFileName() + " sequence " + p + " logit " + i);
+                }
+            }
+        }
+    }
 }
