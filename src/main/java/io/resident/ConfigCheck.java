@@ -45,6 +45,11 @@ public final class ConfigCheck {
         positive(problems, "RESIDENT_SESSION_SWEEP_INTERVAL", config.sessionSweepInterval());
         positive(problems, "RESIDENT_HEADER_TIMEOUT", config.headerTimeout());
         notNegative(problems, "RESIDENT_MAX_WAIT", config.maxWait());
+        // a queued streaming request has sent nothing yet: the idle timeout must not cut it while it waits for a slot
+        if (config.idleTimeout().compareTo(config.maxWait()) <= 0) {
+            problems.add("RESIDENT_IDLE_TIMEOUT=" + config.idleTimeout() + ": must be longer than RESIDENT_MAX_WAIT ("
+                    + config.maxWait() + "), or a request still waiting for a slot is cut off");
+        }
         notNegative(problems, "RESIDENT_DRAIN_TIMEOUT", config.drainTimeout());
         double threshold = config.readinessVramThreshold();
         if (!(threshold > 0 && threshold <= 1)) {

@@ -85,7 +85,7 @@ public interface ResidentConfig {
 
     /**
      * An HTTP connection with nothing read or written this long is closed (an idle keep-alive, a request whose headers
-     * stall), and a chat WebSocket that answers no ping this long; keep it above RESIDENT_MAX_WAIT and the longest
+     * stall), and a chat WebSocket that answers no ping this long; longer than RESIDENT_MAX_WAIT (checked at boot) and the longest
      * reply that is not streamed.
      */
     @WithDefault("5m")

@@ -45,6 +45,15 @@ class ConfigCheckTest {
     }
 
     @Test
+    void aRequestWaitingForASlotOutlastsNoIdleTimeout() {
+        ResidentConfig config = ResidentConfigTest.read(Map.of("RESIDENT_MAX_WAIT", "5m", "RESIDENT_IDLE_TIMEOUT", "5m"));
+        assertEquals(List.of("RESIDENT_IDLE_TIMEOUT=PT5M: must be longer than RESIDENT_MAX_WAIT (PT5M), or a request still"
+                + " waiting for a slot is cut off"), ConfigCheck.problems(config, OptionalInt.empty()));
+        assertEquals(List.of(), ConfigCheck.problems(ResidentConfigTest.read(Map.of("RESIDENT_MAX_WAIT", "4m")),
+                OptionalInt.empty()));
+    }
+
+    @Test
     void everyDeviceNameIsAccepted() {
         for (String device : List.of("auto", "cpu", "cuda", "cuda:3", "CUDA:0")) {
             assertEquals(List.of(), ConfigCheck.problems(ResidentConfigTest.read(Map.of("RESIDENT_DEVICE", device)),

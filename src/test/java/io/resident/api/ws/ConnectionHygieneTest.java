@@ -29,6 +29,7 @@ class ConnectionHygieneTest extends RunningChatApp {
         public Map<String, String> getConfigOverrides() {
             Map<String, String> overrides = new HashMap<>(super.getConfigOverrides());
             overrides.put("resident.idle-timeout", IDLE.toSeconds() + "s");
+            overrides.put("resident.max-wait", "2s"); // under the idle timeout, as the service requires
             return overrides;
         }
     }

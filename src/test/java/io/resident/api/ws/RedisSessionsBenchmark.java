@@ -55,7 +55,7 @@ public final class RedisSessionsBenchmark {
             Map<String, String> env = Map.ofEntries(Map.entry("RESIDENT_SESSION_STORE", "redis"),
                     Map.entry("QUARKUS_REDIS_HOSTS", redis.hosts()), Map.entry("HF_HUB_OFFLINE", "1"),
                     Map.entry("RESIDENT_DEVICE", "cpu"), Map.entry("RESIDENT_MAX_WAITING", "1000"),
-                    Map.entry("RESIDENT_MAX_WAIT", "10m"), Map.entry("RESIDENT_MAX_CONNECTIONS_PER_CLIENT", "1000"),
+                    Map.entry("RESIDENT_MAX_WAIT", "10m"), Map.entry("RESIDENT_IDLE_TIMEOUT", "11m"), Map.entry("RESIDENT_MAX_CONNECTIONS_PER_CLIENT", "1000"),
                     Map.entry("RESIDENT_MAX_SESSIONS_PER_CLIENT", "1000"),
                     Map.entry("RESIDENT_NEW_SESSIONS_PER_CLIENT_PER_MINUTE", "100000"),
                     Map.entry("RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT", "2000"));
