@@ -106,12 +106,15 @@ class ConnectionGuard {
         private final long headerTimeoutMs;
         private final ResidentMetrics metrics;
         private final ObjectMapper json;
+        /** The whole 429 a refused connection gets, made once: a flood of connections is when it is sent most. */
+        private final byte[] refusal;
 
         Acceptor(int maxConnections, long headerTimeoutMs, ResidentMetrics metrics, ObjectMapper json) {
             this.maxConnections = maxConnections;
             this.headerTimeoutMs = headerTimeoutMs;
             this.metrics = metrics;
             this.json = json;
+            this.refusal = refusal();
         }
 
         @Override
@@ -122,7 +125,7 @@ class ConnectionGuard {
             connection.closeFuture().addListener(closed -> perClient.computeIfPresent(client, (a, n) -> n == 1 ? null : n - 1));
             if (refused) {
                 metrics.error("too_many_connections");
-                connection.pipeline().addFirst(new Refusal(refusal()));
+                connection.pipeline().addFirst(new Refusal(refusal));
             } else {
                 connection.pipeline().addFirst(new RequestHead(headerTimeoutMs, metrics, json));
             }
