@@ -29,8 +29,7 @@ class ChunkedPrefillTest {
     @MethodSource("models")
     void chunksGiveTheLogitsOfOnePass(Path dir) {
         try (CausalLM model = Paged.load(dir, "cpu", "auto", 2, PROMPT + 16)) {
-            Random random = new Random(3);
-            int[] prompt = random.ints(PROMPT, 3, model.config().vocabSize() - 64).toArray();
+            int[] prompt = randomPrompts(model, 3, PROMPT)[0];
             float[] whole = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 0), 0, prompt)))[0];
             float[] chunked = null;
             for (int start = 0; start < PROMPT; start += CHUNK) {
@@ -58,9 +57,7 @@ class ChunkedPrefillTest {
     @MethodSource("models")
     void promptsOfDifferentLengthsPrefilledTogetherGiveTheLogitsOfEachAlone(Path dir) {
         try (CausalLM model = Paged.load(dir, "cpu", "auto", 4, 128)) {
-            Random random = new Random(5);
-            int[][] prompts = Stream.of(50, 45, 41)
-                    .map(n -> random.ints(n, 3, model.config().vocabSize() - 64).toArray()).toArray(int[][]::new);
+            int[][] prompts = randomPrompts(model, 5, 50, 45, 41);
             float[][] together = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 0), 0, prompts[0]),
                     new CausalLM.Segment(Paged.slot(model, 1), 0, prompts[1]), new CausalLM.Segment(Paged.slot(model, 2), 0, prompts[2])));
             for (int p = 0; p < prompts.length; p++) {
@@ -84,9 +81,7 @@ class ChunkedPrefillTest {
     @MethodSource("models")
     void aDecodeBatchAndPromptChunksInOneStepGiveTheLogitsOfEachAlone(Path dir) {
         try (CausalLM model = Paged.load(dir, "cpu", "auto", 4, 128)) {
-            Random random = new Random(7);
-            int[][] prompts = Stream.of(40, 30, 10)
-                    .map(n -> random.ints(n, 3, model.config().vocabSize() - 64).toArray()).toArray(int[][]::new);
+            int[][] prompts = randomPrompts(model, 7, 40, 30, 10);
             int next = CausalLM.Scores.indexOfMax(model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 0), 0, prompts[0])))[0]);
             float[][] together = model.forward(List.of(new CausalLM.Segment(Paged.slot(model, 0), 40, new int[] {next}),
                     new CausalLM.Segment(Paged.slot(model, 1), 0, prompts[1]), new CausalLM.Segment(Paged.slot(model, 2), 0, prompts[2])));
@@ -101,5 +96,12 @@ class ChunkedPrefillTest {
                 }
             }
         }
+    }
+
+    /** Prompts of the given lengths from one seeded draw, clear of the special ids at both ends of the vocabulary. */
+    private static int[][] randomPrompts(CausalLM model, long seed, int... lengths) {
+        Random random = new Random(seed);
+        return Arrays.stream(lengths).mapToObj(n -> random.ints(n, 3, model.config().vocabSize() - 64).toArray())
+                .toArray(int[][]::new);
     }
 }
