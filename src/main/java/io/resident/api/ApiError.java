@@ -1,5 +1,9 @@
 package io.resident.api;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.UncheckedIOException;
+
 /**
  * The REST API's error body, in OpenAI's shape: {"error": {"message", "type", "param", "code"}}.
  *
@@ -17,5 +21,14 @@ public record ApiError(Detail error) {
 
     public static ApiError of(String message, String type, String param, String code) {
         return new ApiError(new Detail(message, type, param, code));
+    }
+
+    /** The body as sent where no JAX-RS writer serializes it (Vert.x routes, Netty handlers). */
+    public byte[] toJson(ObjectMapper json) {
+        try {
+            return json.writeValueAsBytes(this);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e); // a record of strings always serializes
+        }
     }
 }

@@ -1,6 +1,5 @@
 package io.resident.api;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -34,10 +33,10 @@ import io.vertx.core.impl.VertxInternal;
 import io.vertx.core.net.impl.TCPServerBase;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.ObservesAsync;
-import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -90,14 +89,6 @@ class ConnectionGuard {
         return channel.remoteAddress() instanceof InetSocketAddress address ? address.getAddress().getHostAddress() : "local";
     }
 
-    private static ByteBuf errorBody(ObjectMapper json, ApiError error) {
-        try {
-            return Unpooled.wrappedBuffer(json.writeValueAsBytes(error));
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** On the listening channel: counts each accepted connection against its address until it closes. */
     @Sharable
     private final class Acceptor extends ChannelInboundHandlerAdapter {
@@ -133,14 +124,13 @@ class ConnectionGuard {
         }
 
         private byte[] refusal() {
-            ByteBuf body = errorBody(json, ApiError.of("This address has " + maxConnections + " open connections, the most"
+            byte[] body = ApiError.of("This address has " + maxConnections + " open connections, the most"
                     + " allowed (RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT): reuse or close one", "invalid_request_error", null,
-                    "too_many_connections"));
+                    "too_many_connections").toJson(json);
             String head = "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\ncontent-length: "
-                    + body.readableBytes() + "\r\nconnection: close\r\n\r\n";
-            byte[] bytes = new byte[head.length() + body.readableBytes()];
-            System.arraycopy(head.getBytes(StandardCharsets.US_ASCII), 0, bytes, 0, head.length());
-            body.readBytes(bytes, head.length(), body.readableBytes());
+                    + body.length + "\r\nconnection: close\r\n\r\n";
+            byte[] bytes = Arrays.copyOf(head.getBytes(StandardCharsets.US_ASCII), head.length() + body.length);
+            System.arraycopy(body, 0, bytes, head.length(), body.length);
             return bytes;
         }
     }
@@ -293,7 +283,7 @@ class ConnectionGuard {
                 error = ApiError.of("The request is not valid HTTP: " + cause.getMessage(), "invalid_request_error", null,
                         "invalid_http");
             }
-            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, errorBody(json, error));
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(error.toJson(json)));
             response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes())
                     .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);

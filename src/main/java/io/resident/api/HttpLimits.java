@@ -1,10 +1,10 @@
 package io.resident.api;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.resident.ResidentConfig;
 import io.resident.ops.ResidentMetrics;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -14,7 +14,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.io.UncheckedIOException;
 
 /**
  * HTTP-level answers of the REST API, in the same OpenAI-shaped errors as the rest: 413 for a body over
@@ -100,11 +99,7 @@ class HttpLimits {
     }
 
     private static Future<Void> respond(RoutingContext ctx, ObjectMapper json, int status, ApiError error) {
-        try {
-            return ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                    .end(json.writeValueAsString(error));
-        } catch (JsonProcessingException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end(Buffer.buffer(error.toJson(json)));
     }
 }
