@@ -163,17 +163,14 @@ class ContinuousBatchingTest {
          * sequences) until its reply ends; some call prefills beside decodes.
          */
         void assertEveryRunningSequenceStepsEachTime(List<GenerationRequest> requests, List<Generation> replies) {
-            Map<Integer, Integer> requestInSlot = new HashMap<>();
-            Set<Integer> started = new HashSet<>();
+            int[][] requestOf = requestOfEachSegment(requests, replies);
             boolean interleaved = false;
             for (int i = 0; i < calls.size(); i++) {
                 List<Segment> call = calls.get(i);
                 int prefill = 0, decodes = 0;
-                for (Segment s : call) {
-                    if (s.startPosition() == 0) {
-                        requestInSlot.put(s.blocks()[0], startedBy(s, requests, started));
-                    }
-                    int r = requestInSlot.get(s.blocks()[0]);
+                for (int j = 0; j < call.size(); j++) {
+                    Segment s = call.get(j);
+                    int r = requestOf[i][j];
                     int promptLength = requests.get(r).promptIds().length;
                     int end = s.startPosition() + s.tokens().length;
                     if (s.startPosition() >= promptLength) {
@@ -193,21 +190,54 @@ class ContinuousBatchingTest {
                 assertTrue(prefill <= CHUNK, "call " + i + " prefills " + prefill + " tokens, more than a chunk");
                 interleaved |= prefill > 0 && decodes > 0;
             }
-            assertEquals(requests.size(), started.size(), "every request ran");
             assertTrue(interleaved, "no call prefilled beside running decodes");
         }
 
-        /** The request whose prompt this first chunk begins. */
-        private static int startedBy(Segment first, List<GenerationRequest> requests, Set<Integer> started) {
+        /**
+         * Which request each recorded segment belongs to. A sequence is what one slot is fed from a position-0
+         * segment on; it is told by everything it was fed, since a short first chunk can begin several prompts.
+         */
+        private int[][] requestOfEachSegment(List<GenerationRequest> requests, List<Generation> replies) {
+            Map<Integer, Integer> sequenceInSlot = new HashMap<>();
+            List<List<Integer>> fed = new ArrayList<>();
+            int[][] sequenceOf = new int[calls.size()][];
+            for (int i = 0; i < calls.size(); i++) {
+                sequenceOf[i] = new int[calls.get(i).size()];
+                for (int j = 0; j < calls.get(i).size(); j++) {
+                    Segment s = calls.get(i).get(j);
+                    if (s.startPosition() == 0) {
+                        sequenceInSlot.put(s.blocks()[0], fed.size());
+                        fed.add(new ArrayList<>());
+                    }
+                    int sequence = sequenceInSlot.get(s.blocks()[0]);
+                    assertEquals(fed.get(sequence).size(), s.startPosition(), "call " + i + " feeds its sequence at the next position");
+                    Arrays.stream(s.tokens()).forEach(fed.get(sequence)::add);
+                    sequenceOf[i][j] = sequence;
+                }
+            }
+            int[] requestOfSequence = new int[fed.size()];
+            Set<Integer> started = new HashSet<>();
+            for (int q = 0; q < fed.size(); q++) {
+                requestOfSequence[q] = fedBy(fed.get(q), requests, replies, started);
+            }
+            assertEquals(requests.size(), started.size(), "every request ran");
+            return Arrays.stream(sequenceOf).map(row -> Arrays.stream(row).map(q -> requestOfSequence[q]).toArray()).toArray(int[][]::new);
+        }
+
+        /** The request whose prompt and reply, all but a final token no step feeds, are what this sequence was fed. */
+        private static int fedBy(List<Integer> fed, List<GenerationRequest> requests, List<Generation> replies, Set<Integer> started) {
+            int[] tokens = fed.stream().mapToInt(Integer::intValue).toArray();
             for (int r = 0; r < requests.size(); r++) {
-                int[] prompt = requests.get(r).promptIds();
-                if (!started.contains(r) && prompt.length >= first.tokens().length
-                        && Arrays.equals(first.tokens(), Arrays.copyOf(prompt, first.tokens().length))) {
+                int[] prompt = requests.get(r).promptIds(), reply = replies.get(r).tokenIds();
+                int[] whole = Arrays.copyOf(prompt, prompt.length + reply.length);
+                System.arraycopy(reply, 0, whole, prompt.length, reply.length);
+                if (!started.contains(r) && tokens.length >= whole.length - 1 && tokens.length <= whole.length
+                        && Arrays.equals(tokens, Arrays.copyOf(whole, tokens.length))) {
                     started.add(r);
                     return r;
                 }
             }
-            throw new AssertionError("a sequence started with a chunk no request begins with");
+            throw new AssertionError("a sequence was fed " + tokens.length + " tokens that no request's prompt and reply make");
         }
     }
 }
