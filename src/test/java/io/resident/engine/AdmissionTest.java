@@ -21,6 +21,9 @@ import org.junit.jupiter.api.Test;
  */
 class AdmissionTest {
 
+    /** Waiter i's prompt begins with this id plus i; the slot holder's does not. */
+    private static final int FIRST_WAITER_TOKEN = 20;
+
     private static TestModel test;
 
     @BeforeAll
@@ -42,7 +45,7 @@ class AdmissionTest {
 
             long started = System.nanoTime();
             EngineBusyException busy = assertThrows(EngineBusyException.class, () -> engine.submit(request(4)));
-            assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(1), "busy without waiting");
+            assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(10), "busy without waiting for the minute of maxWait");
             assertTrue(busy.getMessage().contains("2 requests are already waiting"), busy.getMessage());
             assertTrue(busy.retryAfter().compareTo(Duration.ZERO) > 0);
             assertEquals(2, engine.stats().waiting(), "the busy request did not join the queue");
@@ -75,26 +78,35 @@ class AdmissionTest {
 
     @Test
     void waitingRequestsAreAdmittedInArrivalOrder() throws Exception {
-        try (Engine engine = test.engine(new EngineOptions(1, 8, Duration.ofMinutes(1), 64, true))) {
+        // the engine thread writes down which waiter each first chunk begins, so the order is the engine's own
+        List<Integer> admitted = new CopyOnWriteArrayList<>();
+        ForwardingModel recorder = new ForwardingModel(test.model()) {
+            @Override
+            protected void beforeStep(List<Segment> segments) {
+                segments.stream().filter(s -> s.startPosition() == 0 && s.tokens()[0] >= FIRST_WAITER_TOKEN)
+                        .forEach(s -> admitted.add(s.tokens()[0] - FIRST_WAITER_TOKEN));
+            }
+        };
+        try (Engine engine = new Engine(recorder, test.tokenizer(), new EngineOptions(1, 8, Duration.ofMinutes(1), 64, true), EngineMetrics.NONE)) {
             TokenStream holder = holdTheSlot(engine);
-            List<Integer> admitted = new CopyOnWriteArrayList<>();
-            List<CompletableFuture<Void>> waiters = new ArrayList<>();
+            List<CompletableFuture<TokenStream>> waiters = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
-                int arrival = i;
-                waiters.add(CompletableFuture.runAsync(() -> {
+                CompletableFuture<TokenStream> reply = new CompletableFuture<>();
+                GenerationRequest request = new GenerationRequest(new int[] {FIRST_WAITER_TOKEN + i, 6, 7}, SamplingParams.greedy(2));
+                Thread waiter = Thread.startVirtualThread(() -> {
                     try {
-                        TokenStream stream = engine.submit(request(2));
-                        admitted.add(arrival);
-                        stream.collect();
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
+                        reply.complete(engine.submit(request));
+                    } catch (Throwable e) {
+                        reply.completeExceptionally(e);
                     }
-                }, Thread::startVirtualThread));
+                });
+                waiters.add(reply);
                 awaitWaiting(engine, i + 1);
+                awaitParked(waiter);
             }
             holder.cancel();
-            for (CompletableFuture<Void> waiter : waiters) {
-                waiter.get(1, TimeUnit.MINUTES);
+            for (CompletableFuture<TokenStream> waiter : waiters) {
+                assertEquals(FinishReason.LENGTH, waiter.get(1, TimeUnit.MINUTES).collect().done().reason());
             }
             assertEquals(List.of(0, 1, 2, 3, 4), admitted);
         }
@@ -141,6 +153,15 @@ class AdmissionTest {
                 throw new IllegalStateException(e);
             }
         }, Thread::startVirtualThread);
+    }
+
+    /** Waits until the thread is parked, which a waiter is only once it has joined the slot queue. */
+    private static void awaitParked(Thread waiter) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (waiter.getState() != Thread.State.TIMED_WAITING) {
+            assertTrue(System.nanoTime() < deadline, "the waiter never queued for the slot: " + waiter.getState());
+            Thread.sleep(5);
+        }
     }
 
     static void awaitWaiting(Engine engine, int waiting) throws InterruptedException {

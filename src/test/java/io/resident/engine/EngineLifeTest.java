@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,10 +42,22 @@ class EngineLifeTest {
 
     @Test
     void aDrainAdmitsNothingNewAndLetsRunningRepliesFinish() throws Exception {
-        try (Engine engine = test.engine(OPTIONS)) {
+        // the engine thread stops at a step until the drain is checked, so no slot can free up before it
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean gate = new AtomicBoolean();
+        ForwardingModel gated = new ForwardingModel(test.model()) {
+            @Override
+            protected void beforeStep(List<Segment> segments) {
+                if (gate.get()) {
+                    awaitQuietly(release);
+                }
+            }
+        };
+        try (Engine engine = new Engine(gated, test.tokenizer(), OPTIONS, EngineMetrics.NONE)) {
             TokenStream running = engine.submit(request(200));
             TokenStream other = holdTheSlot(engine);
             assertInstanceOf(Token.class, running.next(), "the reply is under way");
+            gate.set(true);
             CompletableFuture<TokenStream> waiting = CompletableFuture.supplyAsync(() -> submit(engine, request(4)), Thread::startVirtualThread);
             AdmissionTest.awaitWaiting(engine, 1);
             CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() -> drain(engine, Duration.ofMinutes(1)), Thread::startVirtualThread);
@@ -55,6 +68,7 @@ class EngineLifeTest {
             ExecutionException waited = assertThrows(ExecutionException.class, () -> waiting.get(5, TimeUnit.SECONDS),
                     "a request waiting for a slot is answered at once, not when a slot frees");
             assertInstanceOf(EngineBusyException.class, waited.getCause());
+            release.countDown();
             other.cancel();
             Generation rest = running.collect();
             assertEquals(FinishReason.LENGTH, rest.done().reason(), "the running reply ran to its end");
@@ -114,17 +128,14 @@ class EngineLifeTest {
             @Override
             protected void beforeStep(List<Segment> segments) {
                 if (calls.incrementAndGet() == 5) {
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
+                    awaitQuietly(release);
                 }
             }
         };
         try (Engine engine = new Engine(hanging, test.tokenizer(), OPTIONS, EngineMetrics.NONE)) {
             Thread.sleep(Scheduler.HEARTBEAT.multipliedBy(3).toMillis());
-            assertTrue(engine.health().live(Scheduler.HEARTBEAT.multipliedBy(2)), "idle, the thread still beats: " + engine.health());
+            // polled, since a stall of this machine can outlast the margin; a thread that stopped beating stays not live
+            awaitUntil(() -> engine.health().live(Scheduler.HEARTBEAT.multipliedBy(2)));
 
             TokenStream stream = engine.submit(request(20));
             awaitUntil(() -> calls.get() >= 5);
@@ -135,7 +146,7 @@ class EngineLifeTest {
 
             release.countDown();
             assertEquals(FinishReason.LENGTH, stream.collect().done().reason());
-            assertTrue(engine.health().live(MAX_SILENCE), "going round again, it is live: " + engine.health());
+            awaitUntil(() -> engine.health().live(MAX_SILENCE));
         }
     }
 
@@ -144,6 +155,14 @@ class EngineLifeTest {
             return engine.submit(request);
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -25,7 +25,8 @@ class DisconnectTest {
     /** Long enough that only a cancel can end the reply within the test. */
     private static final String LONG_REPLY = "{\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a long story.\"}],"
             + "\"max_tokens\":4000,\"temperature\":0%s}";
-    private static final Duration PROMPTLY = Duration.ofSeconds(2);
+    /** Room for a loaded machine, yet far less than the 4,000 tokens of LONG_REPLY take. */
+    private static final Duration PROMPTLY = Duration.ofSeconds(5);
 
     @Inject
     ModelHolder holder;
