@@ -35,7 +35,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** The settings are the environment variables the README and .env.example name, with the documented defaults. */
-class ResidentConfigTest {
+public class ResidentConfigTest {
 
     /** Every setting's variable with a value other than its default. */
     private static final Map<String, String> EVERY_VARIABLE = Map.ofEntries(
@@ -70,7 +70,7 @@ class ResidentConfigTest {
             Map.entry("RESIDENT_MAX_HTTP_CONNECTIONS_PER_CLIENT", "7"),
             Map.entry("RESIDENT_HEADER_TIMEOUT", "3s"));
 
-    static ResidentConfig read(Map<String, String> env) {
+    public static ResidentConfig read(Map<String, String> env) {
         SmallRyeConfig config = new SmallRyeConfigBuilder()
                 .withSources(new EnvConfigSource(env, 300))
                 .withConverter(Duration.class, 200, new DurationConverter())

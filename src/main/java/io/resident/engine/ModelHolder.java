@@ -22,6 +22,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
 import jakarta.interceptor.Interceptor;
 import java.lang.management.MemoryUsage;
 import java.nio.file.Path;
@@ -44,19 +45,29 @@ public class ModelHolder {
     private static final double GIB = 1L << 30;
 
     /** Where the model is in its life. */
-    public enum State { LOADING, READY, DRAINING, FAILED }
+    public enum State { LOADING, READY, DRAINING, FAILED, STOPPED }
 
     private final ResidentConfig config;
     private final ModelResolver resolver;
     private final EngineMetrics metrics;
     private volatile State state = State.LOADING;
     private volatile ServedModel served;
+    private volatile boolean stopping;
+    /** Whichever of the loader's end and the stop comes last lets the model go, so nothing is freed under the loader. */
+    private final Object handover = new Object();
+    private boolean loaderRunning;
+    private Tokenizer tokenizer;
     private CausalLM model;
 
+    @Inject
     ModelHolder(ResidentConfig config, ModelResolver resolver, Instance<EngineMetrics> metrics) {
+        this(config, resolver, metrics.isResolvable() ? metrics.get() : EngineMetrics.NONE);
+    }
+
+    ModelHolder(ResidentConfig config, ModelResolver resolver, EngineMetrics metrics) {
         this.config = config;
         this.resolver = resolver;
-        this.metrics = metrics.isResolvable() ? metrics.get() : EngineMetrics.NONE;
+        this.metrics = metrics;
     }
 
     /**
@@ -70,6 +81,13 @@ public class ModelHolder {
             state = State.FAILED;
             throw new ConfigurationException(problems.stream().map(problem -> "startup failed: " + problem)
                     .collect(Collectors.joining(System.lineSeparator())));
+        }
+        startLoading();
+    }
+
+    void startLoading() {
+        synchronized (handover) {
+            loaderRunning = true;
         }
         Thread.ofPlatform().name("resident-loader").start(this::load);
     }
@@ -102,7 +120,11 @@ public class ModelHolder {
     private void load() {
         try {
             served = start();
-            state = State.READY;
+            if (!stopping) {
+                state = State.READY;
+            }
+        } catch (Stopped e) {
+            LOG.info("Stopped while loading the model");
         } catch (StartupException e) {
             fail(e.problems());
         } catch (HubException e) {
@@ -113,23 +135,47 @@ public class ModelHolder {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             fail(List.of("interrupted while loading the model"));
+        } finally {
+            boolean stopped;
+            synchronized (handover) {
+                loaderRunning = false;
+                stopped = stopping;
+            }
+            if (stopped) {
+                letGo();
+            }
         }
     }
 
     private void fail(List<String> problems) {
         state = State.FAILED;
         problems.forEach(problem -> LOG.error("startup failed: " + problem));
-        Quarkus.asyncExit(1);
+        if (!stopping) { // an exit asked for now would end whatever application runs next, not this one
+            Quarkus.asyncExit(1);
+        }
     }
 
-    private ServedModel start() throws InterruptedException {
+    /** The service stopped while the model loaded: the loader quits at the next phase, and lets go what it made. */
+    private static final class Stopped extends Exception {
+        Stopped() {
+            super(null, null, false, false);
+        }
+    }
+
+    private void quitIfStopping() throws Stopped {
+        if (stopping) {
+            throw new Stopped();
+        }
+    }
+
+    private ServedModel start() throws InterruptedException, Stopped {
         Device device = EnvironmentCheck.requireDevice(config.device());
         Resolved resolved = resolver.resolve(config.model().orElse(null));
+        quitIfStopping();
 
         long started = System.nanoTime();
         long usedBeforeLoad = device.isGpu() ? CudaUtils.getGpuMemory(device).getCommitted() : 0;
         String id;
-        Tokenizer tokenizer;
         CausalLM loaded;
         KvCacheSizing.Plan estimate;
         LargestStep largest;
@@ -159,7 +205,9 @@ public class ModelHolder {
         }
         model = loaded;
         long loadNanos = System.nanoTime() - started;
+        quitIfStopping();
         allocatePool(loaded, device, estimate, largest, usedBeforeLoad);
+        quitIfStopping();
 
         Engine engine = new Engine(loaded, tokenizer, engineOptions(device), metrics);
         long warmStarted = System.nanoTime();
@@ -273,17 +321,34 @@ public class ModelHolder {
         drain();
     }
 
-    /** After the HTTP server has stopped: drains if that has not happened yet (no pre-shutdown phase), then lets the model go. */
+    /**
+     * After the HTTP server has stopped: drains if that has not happened yet (no pre-shutdown phase), then lets the
+     * model go; while it still loads, the loader does that once its current phase ends, never under it.
+     */
     void onStop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
         drain();
+        synchronized (handover) {
+            stopping = true;
+            if (loaderRunning) {
+                LOG.info("Stopping while the model loads: it is let go when the loader's current phase ends");
+                return;
+            }
+        }
+        letGo();
+    }
+
+    private void letGo() {
         ServedModel current = served;
         if (current != null) {
             current.engine().close();
-            current.tokenizer().close();
+        }
+        if (tokenizer != null) {
+            tokenizer.close();
         }
         if (model != null) {
             model.close();
         }
+        state = State.STOPPED;
     }
 
     private synchronized void drain() {
