@@ -347,6 +347,7 @@ async function refreshInfo() {
   try {
     const response = await fetch('/api/info', { headers: key ? { Authorization: `Bearer ${key}` } : {}, cache: 'no-store' });
     if (response.status === 401) {
+      if (key !== sessionStorage.getItem(STORE.apiKey)) return; // a key entered meanwhile is checked by its own request
       if (key) ui.keyError.hidden = false;
       sessionStorage.removeItem(STORE.apiKey);
       chat.needsKey = true;
@@ -415,6 +416,12 @@ ui.keyForm.addEventListener('submit', () => {
   sessionStorage.setItem(STORE.apiKey, ui.keyInput.value.trim());
   ui.keyError.hidden = true;
   chat.needsKey = false;
+  if (chat.socket && !chat.ready) {
+    // opened without this key and not accepted yet: the server is about to refuse it, so try the new key now
+    const refused = chat.socket;
+    chat.socket = null;
+    refused.close();
+  }
   if (!chat.socket) connect();
   refreshInfo();
 });
