@@ -50,6 +50,8 @@ async function tab(setup) {
 async function open(page) {
   await page.goto(base);
   await page.waitForSelector('#connection[data-state=connected]');
+  // the first info answer sets the controls to the model's defaults: scenarios set theirs after it
+  await page.waitForFunction(() => !['…', 'loading…'].includes(document.getElementById('model-id').textContent));
 }
 
 async function setControls(page, temperature, maxTokens) {
@@ -337,8 +339,11 @@ async function openSuite() {
     const before = await bubbles(rc);
     const session = await rc.evaluate(() => sessionStorage.getItem('resident.session'));
     drop();
-    await rc.waitForSelector('#connection[data-state=reconnecting]');
-    const reconnecting = await text(rc, '#connection-text');
+    // read in the page as the state is seen, since it lasts only until the first retry
+    const reconnecting = await (await rc.waitForFunction(() => {
+      const c = document.getElementById('connection');
+      return c.dataset.state === 'reconnecting' && document.getElementById('connection-text').textContent;
+    })).jsonValue();
     await shot(rc, 'reconnecting');
     await rc.waitForSelector('#connection[data-state=connected]');
     const result = {
@@ -435,7 +440,7 @@ async function securedSuite() {
     await shot(page, 'key-accepted');
     return {
       asked, dialogOpen: await visible(page, '#key-dialog'), model: await text(page, '#model-id'),
-      demoBanner: await visible(page, '#demo-banner'), sockets: seen.sockets,
+      demoBanner: await visible(page, '#demo-banner'), sockets: [...seen.sockets],
       infoAuthorizations: seen.requests.filter(r => r.url.endsWith('/api/info')).map(r => r.authorization),
       stored: await page.evaluate(() => sessionStorage.getItem('resident.apiKey')),
     };

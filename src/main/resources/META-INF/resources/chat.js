@@ -36,6 +36,7 @@ const chat = {
   needsKey: false,
   controlsSet: false,
   infoTimer: null,
+  infoCalls: 0,        // the latest /api/info call: an older one's answer is stale
 };
 
 // ---- The WebSocket ----
@@ -229,6 +230,7 @@ function failed(frame) {
 
 /** The reply is over: it keeps its text, loses its cursor, and says how it ended. */
 function endTurn(state, meta) {
+  const follow = nearBottom(); // measured before the last tokens and the meta line make the list taller
   const turn = chat.turn;
   chat.turn = null;
   cancelAnimationFrame(turn.frame);
@@ -236,7 +238,7 @@ function endTurn(state, meta) {
   turn.body.innerHTML = replyHtml(turn.text, false);
   showEnding(turn, { state, meta });
   controls();
-  scroll(nearBottom());
+  scroll(follow);
 }
 
 function showEnding(turn, { state, meta }) {
@@ -284,6 +286,7 @@ function options() {
 }
 
 function saveOptions() {
+  chat.controlsSet = true; // from now on the model's defaults never overwrite them
   ui.temperatureValue.textContent = Number(ui.temperature.value).toFixed(2);
   sessionStorage.setItem(STORE.options, JSON.stringify({ temperature: ui.temperature.value, maxTokens: ui.maxTokens.value }));
 }
@@ -343,11 +346,12 @@ function grow() {
 
 async function refreshInfo() {
   clearTimeout(chat.infoTimer);
+  const call = ++chat.infoCalls;
   const key = sessionStorage.getItem(STORE.apiKey);
   try {
     const response = await fetch('/api/info', { headers: key ? { Authorization: `Bearer ${key}` } : {}, cache: 'no-store' });
+    if (call !== chat.infoCalls) return; // a later call (a new key, a finished reply) answers and keeps the timer
     if (response.status === 401) {
-      if (key !== sessionStorage.getItem(STORE.apiKey)) return; // a key entered meanwhile is checked by its own request
       if (key) ui.keyError.hidden = false;
       sessionStorage.removeItem(STORE.apiKey);
       chat.needsKey = true;

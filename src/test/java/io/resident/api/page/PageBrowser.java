@@ -131,7 +131,10 @@ final class PageBrowser {
         }
     }
 
-    /** The model loads on its own thread after the app starts: wait until the page's own info endpoint says READY. */
+    /**
+     * The model loads on its own thread after the app starts: wait until the page's own info endpoint says READY,
+     * with no reply of an earlier test still running or waiting.
+     */
     static void awaitReady(URI base, String apiKey) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve("/api/info"));
         if (apiKey != null) {
@@ -142,12 +145,13 @@ final class PageBrowser {
             while (true) {
                 HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, response.statusCode(), response.body());
-                String state = JSON.readTree(response.body()).get("state").asText();
-                if (state.equals("READY")) {
+                JsonNode info = JSON.readTree(response.body());
+                String state = info.get("state").asText();
+                if (state.equals("READY") && info.get("load").get("running").asInt() == 0 && info.get("load").get("waiting").asInt() == 0) {
                     return;
                 }
                 if (System.nanoTime() > deadline) {
-                    fail("the model is " + state + " after " + READY_WITHIN);
+                    fail("the model is " + state + ", load " + info.get("load") + ", after " + READY_WITHIN);
                 }
                 Thread.sleep(100);
             }
