@@ -22,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -114,7 +116,11 @@ class ModelResolverTest {
         assertArrayEquals(shard, Files.readAllBytes(snapshot.resolve(SHARD_1)));
         List<String> ranges = hub.requests("cdn").stream()
                 .filter(r -> r.path().endsWith(Hashes.sha256(shard))).map(Request::range).toList();
-        assertEquals(Arrays.asList(null, "bytes=100000-"), ranges);
+        assertEquals(2, ranges.size(), ranges.toString());
+        assertNull(ranges.get(0), "the first request asks for the whole file");
+        // the hang-up can lose bytes still in flight, so the resume starts where the client's bytes end, at most 100,000
+        Matcher resume = Pattern.compile("bytes=(\\d+)-").matcher(ranges.get(1));
+        assertTrue(resume.matches() && Long.parseLong(resume.group(1)) > 0 && Long.parseLong(resume.group(1)) <= 100_000, ranges.toString());
         long total = files.values().stream().mapToLong(c -> c.length).sum();
         assertEquals(total, registry.get("resident.model.download.bytes").counter().count(), "no byte was fetched twice");
     }
