@@ -56,6 +56,7 @@ class LeakTest {
                 Engine engine = test.engine(new EngineOptions(SLOTS, 12, Duration.ofMillis(500), 8, true))) {
             run(engine, 200, 1); // warm-up: the JIT, the heap and the allocator reach their working size
             awaitIdle(engine);
+            everySlotSamplesWithPenaltiesAtOnce(engine);
             Footprint arrays = test.model().footprint();
             long[] inUse = new long[ROUNDS + 1];
             inUse[0] = NativeMemory.inUse();
@@ -227,6 +228,21 @@ class LeakTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (engine.stats().running() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(10);
+        }
+    }
+
+    /**
+     * The sampler's history buffers grow to the most sequences with penalties live at once, at most one a slot: a
+     * size the warm-up's draws need not reach, so every slot holds one here before anything is measured.
+     */
+    private static void everySlotSamplesWithPenaltiesAtOnce(Engine engine) throws InterruptedException {
+        List<TokenStream> streams = new ArrayList<>();
+        for (int i = 0; i < SLOTS; i++) {
+            streams.add(engine.submit(new GenerationRequest(new int[] {7, 8, 9 + i}, SamplingParams.builder()
+                    .temperature(0.8).repetitionPenalty(1.1).ignoreEos(true).seed((long) i).maxTokens(16).build())));
+        }
+        for (TokenStream stream : streams) {
+            assertEquals(16, readToEnd(stream).completionTokens());
         }
     }
 
