@@ -11,6 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -157,17 +159,19 @@ class AdmissionTest {
 
     /** Waits until the thread is parked, which a waiter is only once it has joined the slot queue. */
     private static void awaitParked(Thread waiter) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (waiter.getState() != Thread.State.TIMED_WAITING) {
-            assertTrue(System.nanoTime() < deadline, "the waiter never queued for the slot: " + waiter.getState());
-            Thread.sleep(5);
-        }
+        awaitUntil(Duration.ofSeconds(10), () -> waiter.getState() == Thread.State.TIMED_WAITING,
+                () -> "the waiter never queued for the slot: " + waiter.getState());
     }
 
     static void awaitWaiting(Engine engine, int waiting) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (engine.stats().waiting() != waiting) {
-            assertTrue(System.nanoTime() < deadline, "never " + waiting + " waiting: " + engine.stats());
+        awaitUntil(Duration.ofSeconds(10), () -> engine.stats().waiting() == waiting, () -> "never " + waiting + " waiting: " + engine.stats());
+    }
+
+    /** Polls the condition until it holds, failing with what {@code failure} says once {@code within} has passed. */
+    static void awaitUntil(Duration within, BooleanSupplier condition, Supplier<String> failure) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, failure);
             Thread.sleep(5);
         }
     }

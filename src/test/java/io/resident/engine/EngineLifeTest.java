@@ -49,7 +49,7 @@ class EngineLifeTest {
             @Override
             protected void beforeStep(List<Segment> segments) {
                 if (gate.get()) {
-                    awaitQuietly(release);
+                    PreemptionTest.await(release);
                 }
             }
         };
@@ -128,7 +128,7 @@ class EngineLifeTest {
             @Override
             protected void beforeStep(List<Segment> segments) {
                 if (calls.incrementAndGet() == 5) {
-                    awaitQuietly(release);
+                    PreemptionTest.await(release);
                 }
             }
         };
@@ -158,14 +158,6 @@ class EngineLifeTest {
         }
     }
 
-    private static void awaitQuietly(CountDownLatch latch) {
-        try {
-            latch.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     private static boolean drain(Engine engine, Duration timeout) {
         try {
             return engine.drain(timeout);
@@ -179,10 +171,6 @@ class EngineLifeTest {
     }
 
     private static void awaitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out");
-            Thread.sleep(5);
-        }
+        AdmissionTest.awaitUntil(Duration.ofSeconds(10), condition, () -> "timed out");
     }
 }

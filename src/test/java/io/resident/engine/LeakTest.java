@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Rounds of a thousand requests that end every way a request can end (read to the end, cancelled before or after
  * their first token, a reader that goes away and cancels, a reader that goes away without a word, an interrupted
- * caller, busy) leave the engine as they found it: no live native array beyond the model's own, no native memory growth, every
- * slot free, and the KV-cache pool and prefix-cache index consistent throughout. Half the prompts open with one of a
+ * caller, busy) leave the engine as they found it: no live native array beyond the model's own, no native memory
+ * growth, every slot free, and the KV-cache pool and prefix-cache index consistent throughout. Half the prompts open with one of a
  * few shared prefixes, and the pool holds half of what the batch could fill, so that blocks are reused from the
  * cache, evicted, and taken back by preemption all along.
  */

@@ -33,11 +33,7 @@ class ModelHolderStopTest {
             @Override
             public void prefilled(int promptTokens) {
                 warmingUp.countDown();
-                try {
-                    release.await(); // the engine thread stops between the warm-up's steps until the test lets it on
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                PreemptionTest.await(release); // the engine thread stops between the warm-up's steps until the test lets it on
             }
 
             @Override
@@ -84,10 +80,6 @@ class ModelHolderStopTest {
     }
 
     private static void awaitState(ModelHolder holder, ModelHolder.State state) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-        while (holder.state() != state) {
-            assertTrue(System.nanoTime() < deadline, "never " + state + ", still " + holder.state());
-            Thread.sleep(10);
-        }
+        AdmissionTest.awaitUntil(Duration.ofMinutes(2), () -> holder.state() == state, () -> "never " + state + ", still " + holder.state());
     }
 }
